@@ -1,0 +1,1 @@
+"""Sufler backend: the Litestar service behind the cockpit and the customer bots."""

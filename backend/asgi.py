@@ -1,0 +1,58 @@
+"""The Litestar application factory. Nothing happens at import time; the lifespan opens and closes resources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from backend.db import Database
+from backend.domain.accounts import AccountService, AuthController, AuthMiddleware
+from backend.domain.accounts.auth import PUBLIC_PATHS
+from backend.domain.health import health
+from backend.errors import exception_handlers
+from backend.logs import RequestIdMiddleware, add_request_id_header, configure_logging
+from backend.settings import Settings
+
+__all__ = ("create_app",)
+
+
+def create_app(settings: Settings, *, database_url: str | None = None) -> Litestar:
+    """Build the app. ``database_url`` overrides the settings (the embedded server's URL is known only at run)."""
+    url = database_url or settings.database.url
+    if url is None:
+        raise ValueError("create_app needs a database URL: set SUFLER_DATABASE_URL or use `sufler up`")
+    configure_logging(settings.log)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = Database(url, pool_size=settings.database.pool_size, connect_timeout=settings.database.connect_timeout)
+        app.state.db = db
+        app.state.accounts = AccountService(
+            db,
+            secret_key=settings.secret_key(),
+            session_ttl=timedelta(hours=settings.auth.session_ttl_hours),
+        )
+        try:
+            yield
+        finally:
+            await db.close()
+
+    return Litestar(
+        route_handlers=[health, AuthController],
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        middleware=[RequestIdMiddleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        before_send=[add_request_id_header],
+        openapi_config=OpenAPIConfig(
+            title="Sufler", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+        ),
+        logging_config=None,
+    )

@@ -1,0 +1,123 @@
+"""The ``sufler`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from backend.settings import SettingsError, load_settings
+
+
+def _password_from_user() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise SystemExit("The passwords do not match.")
+    return first
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """The embedded default: database, migrations, first admin, backend; Ctrl-C stops all of it."""
+    from backend import runtime
+
+    settings = load_settings()
+    sock = runtime.bind_socket(settings.server.host, settings.server.port)
+    with runtime.database_url(settings) as url:
+        runtime.migrate(url)
+        first = asyncio.run(runtime.ensure_first_admin(settings, url))
+        host, port = sock.getsockname()[:2]
+        base = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
+        print(f"\nSufler is up.\n  backend   {base}\n  health    {base}/health\n  API docs  {base}/schema/swagger")
+        if first.password:
+            print(
+                f"  log in as {first.username!r} with password {first.password!r}"
+                f"  (POST {base}/auth/login; stored in {settings.data_dir / 'first-login.txt'})"
+            )
+        print("Press Ctrl-C to stop.\n", flush=True)
+        runtime.serve(settings, url, sock)
+    print("Sufler stopped.", flush=True)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Only the backend, on the configured database (for compose and replicas; migrations run separately)."""
+    from backend import runtime
+
+    settings = load_settings()
+    sock = runtime.bind_socket(settings.server.host, settings.server.port)
+    with runtime.database_url(settings) as url:
+        runtime.serve(settings, url, sock)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from backend import runtime
+
+    settings = load_settings()
+    with runtime.database_url(settings) as url:
+        runtime.migrate(url)
+    print("Database is at the newest schema.")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from backend import runtime
+    from backend.db import Database
+    from backend.db.models import Role
+    from backend.domain.accounts import AccountService
+
+    settings = load_settings()
+    password = _password_from_user()
+
+    async def add(url: str) -> None:
+        db = Database(url)
+        try:
+            service = AccountService(db, secret_key=settings.secret_key(), session_ttl=timedelta(hours=1))
+            await service.create_user(args.name, password, Role(args.role))
+        finally:
+            await db.close()
+
+    with runtime.database_url(settings) as url:
+        runtime.migrate(url)
+        asyncio.run(add(url))
+    print(f"User {args.name!r} ({args.role}) created.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sufler", description="Sufler, the real-time sales co-pilot.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="run everything on this machine (embedded default)").set_defaults(func=cmd_up)
+    commands.add_parser("serve", help="run the backend only").set_defaults(func=cmd_serve)
+    commands.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
+    user = commands.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="add an account (password from stdin or a prompt)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=["salesperson", "lead", "admin"], default="salesperson")
+    add.set_defaults(func=cmd_user_add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from backend.errors import SuflerError
+
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except SuflerError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

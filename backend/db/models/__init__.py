@@ -1,0 +1,23 @@
+"""One table per module; importing this package registers every table on ``Base.metadata``."""
+
+from backend.db.models.audit import AuditEntry
+from backend.db.models.auth_tokens import AuthToken
+from backend.db.models.clients import Client
+from backend.db.models.feedback import Feedback
+from backend.db.models.interactions import Interaction
+from backend.db.models.leads import Lead, LeadStatus
+from backend.db.models.sessions import ClientSession
+from backend.db.models.users import Role, User
+
+__all__ = (
+    "AuditEntry",
+    "AuthToken",
+    "Client",
+    "ClientSession",
+    "Feedback",
+    "Interaction",
+    "Lead",
+    "LeadStatus",
+    "Role",
+    "User",
+)

@@ -1,0 +1,1 @@
+"""Domain areas: each is controllers (HTTP), sockets (WebSocket), services and schemas."""

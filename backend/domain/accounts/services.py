@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from backend.db import Database
+from backend.db.models import AuthToken, Role, User
+from backend.domain.accounts.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from backend.errors import Conflict, InvalidInput, NotAuthenticated
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+class AccountService:
+    """Users and login sessions. Tokens are random; only their HMAC (keyed by the server secret) is stored."""
+
+    def __init__(self, db: Database, *, secret_key: str, session_ttl: timedelta) -> None:
+        self.db = db
+        self._key = secret_key.encode()
+        self.session_ttl = session_ttl
+
+    def _token_hash(self, token: str) -> bytes:
+        return hmac.new(self._key, token.encode(), hashlib.sha256).digest()
+
+    async def create_user(self, username: str, password: str, role: Role) -> User:
+        if not USERNAME.match(username):
+            raise InvalidInput("A username is 1-64 letters, digits or . _ @ - and starts with a letter or digit.")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        user = User(username=username, password_hash=hash_password(password), role=role, active=True)
+        try:
+            async with self.db.transaction() as session:
+                session.add(user)
+        except IntegrityError:
+            raise Conflict(f"User {username!r} already exists.") from None
+        return user
+
+    async def get_user(self, username: str) -> User | None:
+        async with self.db.sessions() as session:
+            return await session.scalar(select(User).where(User.username == username))
+
+    async def login(self, username: str, password: str) -> IssuedToken:
+        async with self.db.transaction() as session:
+            user = await session.scalar(select(User).where(User.username == username))
+            # Same message for every failure: do not tell an attacker which usernames exist.
+            if not verify_password(user.password_hash if user else None, password) or user is None:
+                raise NotAuthenticated("Wrong username or password.")
+            if not user.active:
+                raise NotAuthenticated("This account is deactivated.")
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            token = secrets.token_urlsafe(32)
+            expires_at = datetime.now(UTC) + self.session_ttl
+            session.add(AuthToken(user_id=user.id, token_hash=self._token_hash(token), expires_at=expires_at))
+        return IssuedToken(token=token, expires_at=expires_at, user=user)
+
+    async def authenticate(self, token: str) -> User:
+        """The active user behind a valid, unexpired, unrevoked token, else :class:`NotAuthenticated`."""
+        async with self.db.sessions() as session:
+            row = (
+                await session.execute(
+                    select(User, AuthToken)
+                    .join(AuthToken, AuthToken.user_id == User.id)
+                    .where(AuthToken.token_hash == self._token_hash(token))
+                )
+            ).first()
+        if row is None:
+            raise NotAuthenticated("Your session is not valid; please log in.")
+        user, auth_token = row
+        if auth_token.revoked_at is not None or auth_token.expires_at <= datetime.now(UTC):
+            raise NotAuthenticated("Your session has expired; please log in again.")
+        if not user.active:
+            raise NotAuthenticated("This account is deactivated.")
+        return user
+
+    async def logout(self, token: str) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(AuthToken)
+                .where(AuthToken.token_hash == self._token_hash(token), AuthToken.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
+
+    async def set_active(self, username: str, active: bool) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(update(User).where(User.username == username).values(active=active))

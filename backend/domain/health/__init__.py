@@ -1,0 +1,3 @@
+from backend.domain.health.controllers import health
+
+__all__ = ("health",)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from litestar import Request, Response, get
+from pydantic import BaseModel
+
+CheckStatus = Literal["ok", "degraded", "down"]
+
+
+class Health(BaseModel):
+    status: CheckStatus
+    checks: dict[str, CheckStatus]
+
+
+@get("/health", tags=["operations"], summary="Liveness and dependencies; 503 when the database is down")
+async def health(request: Request[Any, Any, Any]) -> Response[Health]:
+    checks: dict[str, CheckStatus] = {}
+    try:
+        await request.app.state.db.ping()
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "down"
+    # The database is essential; later checks (LLM, vector store) can only degrade the service.
+    if checks["database"] == "down":
+        status: CheckStatus = "down"
+    elif any(v != "ok" for v in checks.values()):
+        status = "degraded"
+    else:
+        status = "ok"
+    return Response(Health(status=status, checks=checks), status_code=503 if status == "down" else 200)

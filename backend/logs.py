@@ -1,0 +1,88 @@
+"""Structured logs (JSON lines on stderr) with a request id bound to everything logged during a request."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid
+from typing import Any
+
+import structlog
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.settings import LogSettings
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+def configure_logging(settings: LogSettings) -> None:
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if settings.format == "json" else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(settings.level)),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+class RequestIdMiddleware:
+    """Bind a request id (the caller's ``X-Request-ID`` or a new one) and log one access line per request.
+
+    Errors raised in middleware (e.g. 401 from authentication) are answered by Litestar's outermost exception
+    handler, outside this middleware; so the id stays bound after we return (each request runs in its own task,
+    so it cannot leak), and :func:`add_request_id_header` is a ``before_send`` hook, which sees every response.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.log = structlog.get_logger("backend.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        request_id = incoming[:64] if incoming.isprintable() and incoming else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 0
+
+        async def send_recording_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_recording_status)
+        except Exception as exc:
+            from backend.errors import describe
+
+            status = describe(exc).status_code
+            raise
+        finally:
+            self.log.info(
+                "request",
+                method=scope.get("method", "WS"),
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+
+
+async def add_request_id_header(message: Message, scope: Scope) -> None:
+    if message["type"] == "http.response.start":
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        if request_id:
+            MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id

@@ -1,0 +1,141 @@
+"""Settings, one class per concern, read from ``SUFLER_<AREA>_<FIELD>`` environment variables.
+
+Every default serves the embedded mode on one laptop; production mode (``SUFLER_ENV=production``)
+refuses to start when a secret has no real value, instead of silently using a development one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = (
+    "AuthSettings",
+    "DatabaseSettings",
+    "Environment",
+    "LogSettings",
+    "ServerSettings",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+)
+
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """Raised when the configuration cannot be used; the message says which variable and why."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class _Section(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_DATABASE_", extra="ignore", frozen=True)
+
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (postgresql+asyncpg://...). Unset: start an embedded PostgreSQL.",
+    )
+    pool_size: int = Field(default=10, ge=1, le=200, description="Connections kept open per process.")
+    connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a connection.")
+
+    @model_validator(mode="after")
+    def _async_driver(self) -> Self:
+        if self.url is not None and not self.url.startswith("postgresql+asyncpg://"):
+            raise ValueError("SUFLER_DATABASE_URL must start with postgresql+asyncpg://")
+        return self
+
+
+class ServerSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_SERVER_", extra="ignore", frozen=True)
+
+    host: str = Field(default="127.0.0.1", description="Interface the backend listens on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port of the backend (HTTP and WebSocket).")
+
+
+class AuthSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_AUTH_", extra="ignore", frozen=True)
+
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Server secret (keys session-token hashes). Development: generated into the data dir. "
+        "Production: required, at least 32 characters.",
+    )
+    session_ttl_hours: float = Field(default=12.0, gt=0, description="Hours a login stays valid.")
+    cookie_name: str = Field(default="sufler_session", description="Name of the browser session cookie.")
+    admin_username: str = Field(default="admin", description="First admin account created by `sufler up`.")
+
+
+class LogSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_LOG_", extra="ignore", frozen=True)
+
+    level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level.")
+    format: Literal["json", "console"] = Field(default="json", description="json lines or console text.")
+
+
+class Settings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_", extra="ignore", frozen=True)
+
+    env: Environment = Field(default=Environment.DEVELOPMENT, description="development | production.")
+    data_dir: Path = Field(
+        default=Path(".sufler"), description="Folder for the embedded database and generated secrets."
+    )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+    @property
+    def production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Self:
+        if not self.production:
+            return self
+        key = self.auth.secret_key
+        if key is None or len(key.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"SUFLER_AUTH_SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} "
+                "characters in production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if self.database.url is None:
+            raise ValueError("SUFLER_DATABASE_URL must be set in production (the embedded database is for laptops)")
+        return self
+
+    def secret_key(self) -> str:
+        """The server secret; in development a random one is generated once and kept in the data dir."""
+        if self.auth.secret_key is not None:
+            return self.auth.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, turning validation errors into one readable message."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "settings"
+            lines.append(f"  {where}: {err['msg']}")
+        raise SettingsError("Invalid configuration:\n" + "\n".join(lines)) from None

@@ -1,0 +1,1 @@
+"""The Reflex cockpit a salesperson uses live (placeholder until the cockpit issue)."""

@@ -1,0 +1,63 @@
+"""Real PostgreSQL for the tests: the embedded server always, plus SUFLER_TEST_DATABASE_URL when set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend.asgi import create_app
+from backend.db.embedded import EmbeddedPostgres
+from backend.db.migrate import upgrade_to_head
+from backend.settings import Settings
+from tests.helpers import fresh_database, serving
+
+EXTERNAL_URL = os.environ.get("SUFLER_TEST_DATABASE_URL")
+SERVERS = ["embedded"] + (["external"] if EXTERNAL_URL else [])
+
+
+@pytest.fixture(scope="session")
+def embedded_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "pgdata")
+    url = server.start()
+    yield url
+    server.close()
+
+
+@pytest.fixture(scope="session", params=SERVERS)
+def pg_server_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a PostgreSQL server's maintenance database; every DB test runs once per server."""
+    if request.param == "external":
+        assert EXTERNAL_URL is not None
+        return EXTERNAL_URL
+    url: str = request.getfixturevalue("embedded_server_url")
+    return url
+
+
+@pytest.fixture(scope="session")
+async def migrated_db_url(pg_server_url: str) -> AsyncIterator[str]:
+    """One database per server with all migrations applied; tests use unique names instead of truncating."""
+    async with fresh_database(pg_server_url) as url:
+        await upgrade_to_head(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir: Path = tmp_path_factory.mktemp("data")
+    return Settings(data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+async def base_url(settings: Settings, migrated_db_url: str) -> AsyncIterator[str]:
+    async with serving(create_app(settings, database_url=migrated_db_url)) as url:
+        yield url
+
+
+@pytest.fixture
+async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        yield client
