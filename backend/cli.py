@@ -89,12 +89,36 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Observations (JSON Lines) through the engine as one in-memory session; JSON Lines out, logs to stderr."""
+    from backend.domain.copilot.build import build_engine
+    from backend.domain.copilot.replay import ReplayError, replay
+
+    settings = load_settings()
+    if not args.no_llm:
+        print("note: the LLM path is not built yet; replaying in degraded mode (as with --no-llm)", file=sys.stderr)
+    built = build_engine(settings, in_memory=True)
+    try:
+        with open(args.file, encoding="utf-8") if args.file != "-" else sys.stdin as lines:
+            replay(built.engine, lines)
+    except ReplayError as exc:
+        print(f"error: {args.file}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        built.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sufler", description="Sufler, the real-time sales co-pilot.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="run everything on this machine (embedded default)").set_defaults(func=cmd_up)
     commands.add_parser("serve", help="run the backend only").set_defaults(func=cmd_serve)
     commands.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
+    replay = commands.add_parser("replay", help="run JSON Lines observations through the engine, print JSON Lines")
+    replay.add_argument("file", help='JSON Lines file, one {"observation": "..."} per line ("-" for stdin)')
+    replay.add_argument("--no-llm", action="store_true", help="fast path and playbook moves only")
+    replay.set_defaults(func=cmd_replay)
     user = commands.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="add an account (password from stdin or a prompt)")
     add.add_argument("name")
@@ -105,12 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from backend.domain.copilot.pack import PackError
+    from backend.domain.copilot.rules import RuleError
     from backend.errors import SuflerError
 
     try:
         return int(args.func(args))
     except SettingsError as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except (PackError, RuleError) as exc:
+        print(f"invalid domain pack: {exc.path}:\n  " + "\n  ".join(exc.problems), file=sys.stderr)
         return 2
     except SuflerError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

@@ -17,8 +17,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = (
     "AuthSettings",
     "DatabaseSettings",
+    "EmbeddingSettings",
     "Environment",
     "LogSettings",
+    "PackSettings",
+    "QdrantSettings",
     "ServerSettings",
     "Settings",
     "SettingsError",
@@ -78,6 +81,30 @@ class AuthSettings(_Section):
     admin_username: str = Field(default="admin", description="First admin account created by `sufler up`.")
 
 
+class PackSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_PACK_", extra="ignore", frozen=True)
+
+    dir: Path = Field(
+        default=Path("."), description="Folder holding archetypes/, knowledge/ and scoring_rules/ (the domain pack)."
+    )
+
+
+class EmbeddingSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_EMBEDDING_", extra="ignore", frozen=True)
+
+    model: str = Field(
+        default="sufler/all-minilm-l6-v2-int8",
+        description="fastembed model; the default is assembled offline from PyPI packages.",
+    )
+
+
+class QdrantSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_QDRANT_", extra="ignore", frozen=True)
+
+    url: str | None = Field(default=None, description="Qdrant server URL; unset: local mode in the data dir.")
+    api_key: SecretStr | None = Field(default=None, description="Qdrant API key, when the server needs one.")
+
+
 class LogSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_LOG_", extra="ignore", frozen=True)
 
@@ -96,6 +123,9 @@ class Settings(_Section):
     server: ServerSettings = Field(default_factory=ServerSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    pack: PackSettings = Field(default_factory=PackSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    qdrant: QdrantSettings = Field(default_factory=QdrantSettings)
 
     @property
     def production(self) -> bool:

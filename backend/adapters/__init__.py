@@ -1,0 +1,1 @@
+"""One module per external service: a Protocol and its real implementation (fakes live in tests/)."""

@@ -1,0 +1,87 @@
+"""Archetype classification: evidence from each observation accumulates into a probability distribution.
+
+Evidence is additive in log space (keyword hits, similarity to the archetype's example observations).
+Older evidence decays a little with each observation, so a strong new signal can overturn the leader while
+one stray word cannot.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from backend.adapters.embedder import Embedder, Vectors
+from backend.domain.copilot.pack import DomainPack
+
+KEYWORD_WEIGHT = 1.6  # first keyword of an archetype in one observation
+EXTRA_KEYWORD_WEIGHT = 0.6  # each further distinct keyword in the same observation
+SEMANTIC_WEIGHT = 6.0  # per unit of cosine similarity above the median archetype
+DECAY = 0.85  # share of the accumulated evidence kept at each new observation
+MAX_REASONS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ArchetypeScore:
+    slug: str
+    probability: float
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class ArchetypeBelief:
+    """One session's accumulated evidence (log-odds against a uniform prior), with the reasons behind it."""
+
+    evidence: dict[str, float] = field(default_factory=dict)
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+
+    def distribution(self, slugs: list[str]) -> list[ArchetypeScore]:
+        logits = [self.evidence.get(s, 0.0) for s in slugs]
+        top = max(logits)
+        weights = [math.exp(v - top) for v in logits]
+        total = sum(weights)
+        scores = [
+            ArchetypeScore(s, w / total, tuple(self.reasons.get(s, [])[-MAX_REASONS:]))
+            for s, w in zip(slugs, weights, strict=True)
+        ]
+        return sorted(scores, key=lambda a: (-a.probability, a.slug))
+
+
+class ArchetypeClassifier:
+    def __init__(self, pack: DomainPack, embedder: Embedder) -> None:
+        self.slugs = sorted(pack.archetypes)
+        self._examples: dict[str, tuple[list[str], Vectors]] = {}
+        for slug in self.slugs:
+            examples = pack.archetypes[slug].signals.examples
+            texts = [*examples.pl, *examples.en]
+            self._examples[slug] = (texts, embedder.embed(texts))
+
+    def update(
+        self, belief: ArchetypeBelief, keyword_hits: dict[str, list[str]], vector: Vectors | None
+    ) -> dict[str, float]:
+        """Fold one observation's evidence into ``belief``; returns this observation's evidence per archetype."""
+        new: dict[str, float] = {}
+        notes: dict[str, list[str]] = {}
+        for slug, keywords in keyword_hits.items():
+            new[slug] = KEYWORD_WEIGHT + EXTRA_KEYWORD_WEIGHT * (len(keywords) - 1)
+            notes.setdefault(slug, []).append("keywords: " + ", ".join(k.rstrip("*") for k in keywords))
+        if vector is not None:
+            best = {slug: self._closest(slug, vector) for slug in self.slugs}
+            median = float(np.median([sim for sim, _ in best.values()]))
+            for slug, (sim, example) in best.items():
+                lift = sim - median
+                if lift > 0.05:
+                    new[slug] = new.get(slug, 0.0) + SEMANTIC_WEIGHT * lift
+                    notes.setdefault(slug, []).append(f"similar to: “{example}” ({sim:.2f})")
+        for slug in self.slugs:
+            belief.evidence[slug] = DECAY * belief.evidence.get(slug, 0.0) + new.get(slug, 0.0)
+        for slug, lines in notes.items():
+            belief.reasons.setdefault(slug, []).extend(lines)
+        return new
+
+    def _closest(self, slug: str, vector: Vectors) -> tuple[float, str]:
+        texts, vectors = self._examples[slug]
+        sims = vectors @ vector
+        i = int(np.argmax(sims))
+        return float(sims[i]), texts[i]

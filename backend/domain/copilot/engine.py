@@ -1,0 +1,126 @@
+"""The co-pilot's fast path: signals → archetype distribution → knowledge → indicators, in milliseconds.
+
+No LLM here. The LLM path (assessment, next moves, advisor) refines this result when an LLM is reachable;
+without one, :meth:`CopilotEngine.playbook_moves` gives the four moves from the archetype playbooks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from backend.adapters.embedder import Embedder
+from backend.domain.copilot.archetypes import ArchetypeBelief, ArchetypeClassifier, ArchetypeScore
+from backend.domain.copilot.knowledge_index import KnowledgeIndex, Retrieved
+from backend.domain.copilot.matching import KeywordMatcher, normalize
+from backend.domain.copilot.pack import MOVE_KINDS, DomainPack, Move
+from backend.domain.copilot.rules import RuleContext, RuleStore, Scores
+
+KNOWLEDGE_MEMORY = 3  # observations a module stays in play after it was last triggered
+
+_POLISH_LETTERS = set("ąćęłńóśźż")
+_POLISH_WORDS = {"i", "w", "z", "na", "nie", "jest", "się", "o", "że", "do", "pyta", "klient", "klientka", "ma", "chce"}
+
+
+def guess_language(text: str) -> str:
+    """'pl' or 'en', from diacritics and frequent short words (good enough for short observations)."""
+    lowered = text.lower()
+    if _POLISH_LETTERS & set(lowered):
+        return "pl"
+    words = lowered.split()
+    return "pl" if sum(w in _POLISH_WORDS for w in words) >= max(1, len(words) // 6) else "en"
+
+
+@dataclass
+class SessionState:
+    belief: ArchetypeBelief = field(default_factory=ArchetypeBelief)
+    cues: Counter[str] = field(default_factory=Counter)
+    knowledge_seen: dict[str, int] = field(default_factory=dict)  # slug -> observation number last triggered
+    observations: int = 0
+    leader: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FastResult:
+    archetypes: list[ArchetypeScore]
+    knowledge: list[Retrieved]
+    scores: Scores
+    cues: list[str]
+    leader_changed: bool
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestedMove:
+    kind: str
+    text: str
+    why: str
+    source: str  # where it came from, e.g. "playbook:family-guardian"
+
+
+class CopilotEngine:
+    def __init__(self, pack: DomainPack, embedder: Embedder, index: KnowledgeIndex, rules: RuleStore) -> None:
+        self.pack = pack
+        self.embedder = embedder
+        self.index = index
+        self.rules = rules
+        self.classifier = ArchetypeClassifier(pack, embedder)
+        self._archetype_keywords = KeywordMatcher({s: a.signals.keywords.all() for s, a in pack.archetypes.items()})
+        self._knowledge_keywords = KeywordMatcher({s: m.keywords.all() for s, m in pack.knowledge.items()})
+        self._cue_keywords = KeywordMatcher({s: c.keywords.all() for s, c in pack.cues.items()})
+
+    def observe(self, state: SessionState, observation: str) -> FastResult:
+        text = normalize(observation)
+        vector = self.embedder.embed([observation])[0]
+        state.observations += 1
+
+        self.classifier.update(state.belief, self._archetype_keywords.find(text), vector)
+        archetypes = state.belief.distribution(self.classifier.slugs)
+        leader = archetypes[0].slug if archetypes[0].probability > 1.5 / len(archetypes) else None
+        leader_changed = leader is not None and state.leader is not None and leader != state.leader
+        if leader is not None:
+            state.leader = leader
+
+        cues = self._cue_keywords.find(text)
+        state.cues.update(cues.keys())
+
+        retrieved = self.index.retrieve(self._knowledge_keywords.find(text), vector)
+        for item in retrieved:
+            state.knowledge_seen[item.slug] = state.observations
+        fresh = {r.slug for r in retrieved}
+        # Modules triggered in the last few observations stay in play, ranked after this observation's.
+        lingering = [
+            Retrieved(slug, 0.0, ())
+            for slug, seen in sorted(state.knowledge_seen.items(), key=lambda kv: -kv[1])
+            if slug not in fresh and state.observations - seen < KNOWLEDGE_MEMORY
+        ]
+        knowledge = retrieved + lingering
+
+        context = RuleContext(
+            cues=state.cues,
+            archetypes={a.slug: a.probability for a in archetypes},
+            knowledge=frozenset(r.slug for r in knowledge),
+        )
+        scores = self.rules.current().evaluate(context)
+        return FastResult(archetypes, knowledge, scores, sorted(cues), leader_changed, guess_language(observation))
+
+    def playbook_moves(
+        self, archetypes: list[ArchetypeScore], language: str, exclude: frozenset[str] = frozenset()
+    ) -> list[SuggestedMove]:
+        """Four moves, one of each kind, from the leading archetypes' playbooks (degraded mode).
+
+        ``exclude`` holds texts already shown, so that "generate others" gives new ones while there are any.
+        """
+        moves: list[SuggestedMove] = []
+        for kind in MOVE_KINDS:
+            candidates = [
+                (a.slug, m) for a in archetypes[:3] for m in self.pack.archetypes[a.slug].playbook if m.kind == kind
+            ]
+            fresh = [(slug, m) for slug, m in candidates if m.text.get(language) not in exclude]
+            slug, move = (fresh or candidates)[0]
+            moves.append(_suggested(move, language, f"playbook:{slug}"))
+        return moves
+
+
+def _suggested(move: Move, language: str, source: str) -> SuggestedMove:
+    return SuggestedMove(move.kind, move.text.get(language), move.why.get(language), source)
