@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -34,11 +33,7 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = Database(url, pool_size=settings.database.pool_size, connect_timeout=settings.database.connect_timeout)
         app.state.db = db
-        app.state.accounts = AccountService(
-            db,
-            secret_key=settings.secret_key(),
-            session_ttl=timedelta(hours=settings.auth.session_ttl_hours),
-        )
+        app.state.accounts = AccountService.from_settings(db, settings)
         try:
             yield
         finally:

@@ -64,23 +64,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
     from backend import runtime
-    from backend.db import Database
     from backend.db.models import Role
-    from backend.domain.accounts import AccountService
 
     settings = load_settings()
     password = _password_from_user()
 
     async def add(url: str) -> None:
-        db = Database(url)
-        try:
-            service = AccountService(db, secret_key=settings.secret_key(), session_ttl=timedelta(hours=1))
-            await service.create_user(args.name, password, Role(args.role))
-        finally:
-            await db.close()
+        async with runtime.account_service(settings, url) as accounts:
+            await accounts.create_user(args.name, password, Role(args.role))
 
     with runtime.database_url(settings) as url:
         runtime.migrate(url)

@@ -19,12 +19,8 @@ sys.path.insert(0, str(ROOT))
 from backend.domain.copilot.build import build_engine  # noqa: E402
 from backend.domain.copilot.engine import SessionState  # noqa: E402
 from backend.settings import PackSettings, Settings  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 from tests.data.test_replay_scenarios import SCENARIOS  # noqa: E402
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main(rounds: int) -> None:

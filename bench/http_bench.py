@@ -17,13 +17,13 @@ import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+from bench.stats import percentile
 
 
 async def measure(http: httpx.AsyncClient, path: str, n: int, concurrency: int, headers: dict[str, str]) -> list[float]:

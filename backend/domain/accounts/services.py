@@ -19,6 +19,7 @@ from backend.domain.accounts.passwords import (
     verify_password,
 )
 from backend.errors import Conflict, InvalidInput, NotAuthenticated
+from backend.settings import Settings
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
@@ -37,6 +38,10 @@ class AccountService:
         self.db = db
         self._key = secret_key.encode()
         self.session_ttl = session_ttl
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> AccountService:
+        return cls(db, secret_key=settings.secret_key(), session_ttl=timedelta(hours=settings.auth.session_ttl_hours))
 
     def _token_hash(self, token: str) -> bytes:
         return hmac.new(self._key, token.encode(), hashlib.sha256).digest()

@@ -209,7 +209,8 @@ class RuleStore:
         self._rules = RuleSet.load(directory, pack)  # the shipped rules must be valid: fail loudly at start
 
     def _current_stamp(self) -> tuple[tuple[str, int, int], ...]:
-        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(self.directory.glob("*.toml")))
+        stats = ((p.name, p.stat()) for p in sorted(self.directory.glob("*.toml")))
+        return tuple((name, st.st_mtime_ns, st.st_size) for name, st in stats)
 
     def current(self) -> RuleSet:
         stamp = self._current_stamp()
