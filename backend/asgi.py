@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,11 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from backend.db import Database
 from backend.domain.accounts import AccountService, AuthController, AuthMiddleware
 from backend.domain.accounts.auth import PUBLIC_PATHS
+from backend.domain.clients import ClientController, ClientService, SessionController
+from backend.domain.copilot.build import BuiltEngine, build_engine
+from backend.domain.copilot.live import SessionHub
+from backend.domain.copilot.session_store import SessionStore
+from backend.domain.copilot.socket import cockpit_socket
 from backend.domain.health import health
 from backend.errors import exception_handlers
 from backend.logs import RequestIdMiddleware, add_request_id_header, configure_logging
@@ -22,8 +28,9 @@ from backend.settings import Settings
 __all__ = ("create_app",)
 
 
-def create_app(settings: Settings, *, database_url: str | None = None) -> Litestar:
-    """Build the app. ``database_url`` overrides the settings (the embedded server's URL is known only at run)."""
+def create_app(settings: Settings, *, database_url: str | None = None, engine: BuiltEngine | None = None) -> Litestar:
+    """Build the app. ``database_url`` overrides the settings (the embedded server's URL is known only at run);
+    ``engine``: an already built co-pilot engine (tests share one; it is then not closed with the app)."""
     url = database_url or settings.database.url
     if url is None:
         raise ValueError("create_app needs a database URL: set SUFLER_DATABASE_URL or use `sufler up`")
@@ -34,13 +41,19 @@ def create_app(settings: Settings, *, database_url: str | None = None) -> Litest
         db = Database(url, pool_size=settings.database.pool_size, connect_timeout=settings.database.connect_timeout)
         app.state.db = db
         app.state.accounts = AccountService.from_settings(db, settings)
+        app.state.clients = ClientService(db)
+        built = engine or await asyncio.to_thread(build_engine, settings)
+        app.state.hub = SessionHub(built.copilot, SessionStore(db), app.state.clients)
         try:
             yield
         finally:
+            await app.state.hub.close()
+            if engine is None:
+                await built.aclose()
             await db.close()
 
     return Litestar(
-        route_handlers=[health, AuthController],
+        route_handlers=[health, AuthController, ClientController, SessionController, cockpit_socket],
         lifespan=[lifespan],
         state=State({"settings": settings}),
         middleware=[RequestIdMiddleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],

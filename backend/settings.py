@@ -105,6 +105,37 @@ class QdrantSettings(_Section):
     api_key: SecretStr | None = Field(default=None, description="Qdrant API key, when the server needs one.")
 
 
+class LLMSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_LLM_", extra="ignore", frozen=True)
+
+    host: str | None = Field(
+        default="http://127.0.0.1:11434",
+        description="Ollama URL; empty: no LLM, every answer comes from the degraded (playbook) path.",
+    )
+    models: str = Field(
+        default="gpt-oss:120b,gpt-oss:20b",
+        pattern=r"^[^,\s]+(,[^,\s]+)*$",
+        description="Comma-separated model fallback chain, best first.",
+    )
+    first_token_timeout: float = Field(
+        default=20.0, gt=0, description="Seconds to wait for a model's first token before falling back."
+    )
+    request_timeout: float = Field(default=120.0, gt=0, description="Seconds one whole LLM answer may take.")
+    think: str = Field(
+        default="low", pattern="^(|low|medium|high|true|false)$", description="Reasoning effort sent to Ollama."
+    )
+    retry_after: float = Field(
+        default=15.0, ge=0, description="Seconds to stay in degraded mode after no model answered."
+    )
+    memory_token_budget: int = Field(
+        default=1500, ge=200, description="Session history size (tokens) above which older turns are summarised."
+    )
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        return tuple(self.models.split(","))
+
+
 class LogSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_LOG_", extra="ignore", frozen=True)
 
@@ -126,6 +157,7 @@ class Settings(_Section):
     pack: PackSettings = Field(default_factory=PackSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     qdrant: QdrantSettings = Field(default_factory=QdrantSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @property
     def production(self) -> bool:

@@ -6,10 +6,10 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 import uvicorn
-from litestar import Litestar
 from sqlalchemy.engine import make_url
 
 from backend.runtime import bind_socket
@@ -43,8 +43,8 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def serving(app: Litestar) -> AsyncIterator[str]:
-    """Run the app under uvicorn on a free loopback port; yields its base URL."""
+async def serving(app: Any) -> AsyncIterator[str]:
+    """Run an ASGI app under uvicorn on a free loopback port; yields its base URL."""
     sock = bind_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))

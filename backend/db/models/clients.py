@@ -17,3 +17,5 @@ class Client(IdMixin, TimestampsMixin, Base):
     contact_info: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="RESTRICT"))
     archived: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # The leading archetype of the client's latest session (slug), for search and the client list.
+    archetype: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -11,7 +11,8 @@ from backend.db.models import User
 from backend.errors import NotAuthenticated
 
 # Public: health checks, logging in, API docs, and (later) the bot webhooks that carry their own secrets.
-PUBLIC_PATHS = ["^/health$", "^/auth/login$", "^/schema", "^/bots/"]
+# Sockets under /ws/ authenticate in their handler, so that a refused socket is closed with code 1008.
+PUBLIC_PATHS = ["^/health$", "^/auth/login$", "^/schema", "^/bots/", "^/ws/"]
 
 CurrentUser: TypeAlias = User
 

@@ -1,14 +1,17 @@
-"""Assemble the engine from settings: pack files, embedder, vector store, knowledge index, rules."""
+"""Assemble the co-pilot from settings: pack files, embedder, vector store, knowledge index, rules, prompts, LLM."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from backend.adapters.embedder import FastEmbedder
+from backend.adapters.llm import OllamaLLM
 from backend.adapters.vector_store import QdrantVectorStore
+from backend.domain.copilot.copilot import Copilot
 from backend.domain.copilot.engine import CopilotEngine
 from backend.domain.copilot.knowledge_index import IndexReport, KnowledgeIndex
 from backend.domain.copilot.pack import load_pack
+from backend.domain.copilot.prompts import Prompts
 from backend.domain.copilot.rules import RuleStore
 from backend.settings import Settings
 
@@ -16,8 +19,13 @@ from backend.settings import Settings
 @dataclass
 class BuiltEngine:
     engine: CopilotEngine
+    copilot: Copilot
     store: QdrantVectorStore
     index_report: IndexReport
+
+    async def aclose(self) -> None:
+        await self.copilot.llm.close()
+        self.close()
 
     def close(self) -> None:
         self.store.close()
@@ -38,4 +46,6 @@ def build_engine(settings: Settings, *, in_memory: bool = False) -> BuiltEngine:
     index = KnowledgeIndex(pack, embedder, store)
     report = index.sync()
     engine = CopilotEngine(pack, embedder, index, RuleStore(root / "scoring_rules", pack))
-    return BuiltEngine(engine, store, report)
+    prompts = Prompts(root / "prompts", pack)
+    copilot = Copilot(engine, OllamaLLM(settings.llm), prompts, settings.llm.memory_token_budget)
+    return BuiltEngine(engine, copilot, store, report)

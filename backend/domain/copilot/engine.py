@@ -7,7 +7,8 @@ without one, :meth:`CopilotEngine.playbook_moves` gives the four moves from the 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from backend.adapters.embedder import Embedder
 from backend.domain.copilot.archetypes import ArchetypeBelief, ArchetypeClassifier, ArchetypeScore
@@ -48,6 +49,8 @@ class FastResult:
     cues: list[str]
     leader_changed: bool
     language: str
+    context: RuleContext  # what the rules saw; the LLM's assessment refines it
+    rules_error: str | None  # a broken rule file (the last good rules are in force)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +100,18 @@ class CopilotEngine:
         knowledge = retrieved + lingering
 
         context = RuleContext(
-            cues=state.cues,
+            cues=dict(state.cues),
             archetypes={a.slug: a.probability for a in archetypes},
             knowledge=frozenset(r.slug for r in knowledge),
         )
         scores = self.rules.current().evaluate(context)
-        return FastResult(archetypes, knowledge, scores, sorted(cues), leader_changed, guess_language(observation))
+        rules_error = str(self.rules.error) if self.rules.error else None
+        language = guess_language(observation)
+        return FastResult(archetypes, knowledge, scores, sorted(cues), leader_changed, language, context, rules_error)
+
+    def refine(self, fast: FastResult, assessment: Mapping[str, str]) -> Scores:
+        """The indicators again, now with the LLM's assessment labels for the rules that use them."""
+        return self.rules.current().evaluate(replace(fast.context, assessment=dict(assessment)))
 
     def playbook_moves(
         self, archetypes: list[ArchetypeScore], language: str, exclude: frozenset[str] = frozenset()

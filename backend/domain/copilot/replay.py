@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
+from backend.domain.copilot import views
 from backend.domain.copilot.engine import CopilotEngine, FastResult, SessionState, SuggestedMove
 
 
@@ -34,10 +35,7 @@ def result_json(result: FastResult, moves: list[SuggestedMove], mode: str) -> di
         "archetypes": [{"slug": a.slug, "probability": round(a.probability, 4)} for a in result.archetypes],
         "knowledge": [r.slug for r in result.knowledge],
         "indicators": result.scores.values,
-        "explanations": {
-            name: [{"rule": c.rule_id, "points": c.points, "reason": c.reason.get(language)} for c in items]
-            for name, items in result.scores.explanations.items()
-        },
+        "explanations": views.explanations(result.scores, language),
         "moves": [{"kind": m.kind, "text": m.text, "why": m.why, "source": m.source} for m in moves],
     }
 

@@ -1,0 +1,45 @@
+"""What the co-pilot remembers about one client session, in memory (the session service persists it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.domain.copilot.engine import FastResult, SessionState
+from backend.domain.copilot.llm_outputs import Assessment
+
+RECENT_TURNS_KEPT = 4  # turns never summarised away: the prompt always sees them verbatim
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    kind: str  # "observation" | "advisor" | "advisor_answer"
+    text: str
+
+
+@dataclass
+class Conversation:
+    state: SessionState = field(default_factory=SessionState)
+    language: str = "pl"
+    summary: str = ""
+    key_facts: list[str] = field(default_factory=list)
+    earlier_sessions: list[str] = field(default_factory=list)  # summaries of the client's previous sessions
+    turns: list[Turn] = field(default_factory=list)  # not yet folded into the summary
+    observation: str = ""
+    interaction_id: int | None = None  # of the latest observation
+    fast: FastResult | None = None
+    assessment: Assessment | None = None
+    shown_moves: list[str] = field(default_factory=list)  # texts shown for the latest observation
+    version: int = 0  # bumped by every observation; the strategy cache is valid for one version
+    strategy: tuple[int, dict[str, Any]] | None = None
+
+    def history_tokens(self) -> int:
+        """A rough token count (4 characters a token) of what the prompt would carry verbatim."""
+        return sum(len(t.text) for t in self.turns) // 4 + len(self.summary) // 4
+
+    def add_key_facts(self, facts: list[str]) -> None:
+        known = {f.casefold() for f in self.key_facts}
+        for fact in facts:
+            if fact.casefold() not in known:
+                self.key_facts.append(fact)
+                known.add(fact.casefold())

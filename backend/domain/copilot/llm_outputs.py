@@ -1,0 +1,84 @@
+"""What the LLM must answer: pydantic models sent to Ollama as the ``format`` JSON schema and validated after.
+
+Labels, not numbers: the scoring rules (scoring_rules/*.toml) turn the assessment into indicators.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from backend.domain.copilot.rules import ASSESSMENT_FIELDS
+
+Label = Literal["none", "low", "medium", "high"]
+Stage = Literal["discovery", "interest", "evaluation", "negotiation", "closing"]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Phrases = Annotated[list[Short], Field(max_length=6)]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Assessment(_Out):
+    """The qualitative assessment of the client after the latest observation."""
+
+    emotions: Phrases
+    concerns: Phrases
+    needs: Phrases
+    hidden_motivations: Phrases
+    stage: Stage
+    # One field per name in rules.ASSESSMENT_FIELDS (a test keeps them equal).
+    purchase_intent: Label
+    buying_signals: Label
+    risk_signals: Label
+    price_sensitivity: Label
+    urgency: Label
+    engagement: Label
+    test_drive_only: Label
+    decision_authority: Label
+    budget_fit: Label
+    archetype_fit: Label
+    new_key_facts: Annotated[list[Short], Field(max_length=5)] = Field(
+        description="Facts about the client stated in the latest observation (family, car, budget, dates)."
+    )
+    rationale: Annotated[str, StringConstraints(strip_whitespace=True, max_length=600)]
+
+    def labels(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in ASSESSMENT_FIELDS}
+
+
+class MoveText(_Out):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
+    why: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+
+
+class NextMoves(_Out):
+    """Exactly four moves, one of each kind, in this order (the order they stream in)."""
+
+    question: MoveText
+    argument: MoveText
+    objection_response: MoveText
+    action: MoveText
+
+
+StrategySection = Annotated[list[Short], Field(min_length=1, max_length=8)]
+
+
+class Strategy(_Out):
+    """The five tabs of the full strategy panel."""
+
+    summary_and_motivations: StrategySection
+    phrases_and_style: StrategySection
+    script_and_next_steps: StrategySection
+    objection_handling: StrategySection
+    qualifying_questions: StrategySection
+
+
+class Summary(_Out):
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class KeyFacts(_Out):
+    key_facts: Annotated[list[Short], Field(max_length=20)]

@@ -1,0 +1,145 @@
+"""Persistence of cockpit sessions: the session row, every interaction (stored before it is acknowledged), the
+AI's responses, memory (summary, key facts) and feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+
+from backend.db import Database
+from backend.db.models import Client, ClientSession, Feedback, Interaction
+from backend.errors import NotFound
+
+EARLIER_SESSIONS = 3  # how many of a returning client's previous sessions feed the prompt
+EARLIER_FALLBACK_CHARS = 600  # a previous session without a summary is represented by its observations
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    session: ClientSession
+    client: Client
+    interactions: Sequence[Interaction]
+    earlier: list[str]  # summaries of the client's previous sessions, oldest first
+    earlier_key_facts: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    interaction_id: int
+    duplicate: bool
+
+
+class SessionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def start(self, client_id: int, user_id: int) -> int:
+        async with self.db.transaction() as session:
+            if await session.get(Client, client_id) is None:
+                raise NotFound(f"Client {client_id} does not exist.")
+            row = ClientSession(client_id=client_id, user_id=user_id)
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def load(self, session_id: int) -> StoredSession:
+        async with self.db.sessions() as session:
+            row = await session.get(ClientSession, session_id)
+            if row is None:
+                raise NotFound(f"Session {session_id} does not exist.")
+            client = await session.get(Client, row.client_id)
+            assert client is not None
+            interactions = (
+                await session.scalars(
+                    select(Interaction).where(Interaction.session_id == session_id).order_by(Interaction.id)
+                )
+            ).all()
+            earlier_rows = (
+                await session.scalars(
+                    select(ClientSession)
+                    .where(ClientSession.client_id == row.client_id, ClientSession.id < session_id)
+                    .order_by(ClientSession.id.desc())
+                    .limit(EARLIER_SESSIONS)
+                )
+            ).all()
+            earlier, facts = [], []
+            for previous in reversed(earlier_rows):
+                earlier.append(previous.summary or await self._observations_digest(session, previous.id))
+                facts.extend(str(f) for f in previous.key_facts)
+        return StoredSession(row, client, interactions, [e for e in earlier if e], facts)
+
+    @staticmethod
+    async def _observations_digest(session: Any, session_id: int) -> str:
+        texts = (
+            await session.scalars(
+                select(Interaction.user_input)
+                .where(Interaction.session_id == session_id, Interaction.kind == "observation")
+                .order_by(Interaction.id)
+            )
+        ).all()
+        return " / ".join(texts)[:EARLIER_FALLBACK_CHARS]
+
+    async def record(self, session_id: int, kind: str, text: str, client_message_id: str) -> Recorded:
+        """Store one interaction (committed when this returns); a repeated client_message_id is not stored twice."""
+        async with self.db.transaction() as session:
+            inserted = await session.scalar(
+                insert(Interaction)
+                .values(session_id=session_id, kind=kind, user_input=text, client_message_id=client_message_id)
+                .on_conflict_do_nothing(index_elements=["session_id", "client_message_id"])
+                .returning(Interaction.id)
+            )
+            if inserted is not None:
+                return Recorded(inserted, duplicate=False)
+            existing = await session.scalar(
+                select(Interaction.id).where(
+                    Interaction.session_id == session_id, Interaction.client_message_id == client_message_id
+                )
+            )
+            assert existing is not None
+            return Recorded(existing, duplicate=True)
+
+    async def save_response(self, interaction_id: int, response: dict[str, Any]) -> None:
+        """Merge ``response`` into the interaction's ai_response (fast result first, LLM results later)."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Interaction)
+                .where(Interaction.id == interaction_id)
+                .values(
+                    ai_response=func.coalesce(Interaction.ai_response, func.jsonb_build_object()).op("||")(
+                        literal(response, JSONB)
+                    )
+                )
+            )
+
+    async def save_memory(self, session_id: int, summary: str, key_facts: list[str]) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(ClientSession).where(ClientSession.id == session_id).values(summary=summary, key_facts=key_facts)
+            )
+
+    async def end(self, session_id: int) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(ClientSession)
+                .where(ClientSession.id == session_id, ClientSession.ended_at.is_(None))
+                .values(ended_at=func.now())
+            )
+
+    async def feedback(self, session_id: int, suggestion_id: str, rating: int, user_id: int) -> None:
+        """Thumbs up/down on a suggestion of this session; rating again replaces the earlier vote."""
+        interaction_id = int(suggestion_id.split(":", 1)[0])
+        async with self.db.transaction() as session:
+            owner = await session.scalar(select(Interaction.session_id).where(Interaction.id == interaction_id))
+            if owner != session_id:
+                raise NotFound(f"Suggestion {suggestion_id} is not part of this session.")
+            await session.execute(
+                insert(Feedback)
+                .values(interaction_id=interaction_id, suggestion_id=suggestion_id, rating=rating, user_id=user_id)
+                .on_conflict_do_update(
+                    index_elements=["interaction_id", "suggestion_id", "user_id"], set_={"rating": rating}
+                )
+            )

@@ -1,0 +1,173 @@
+"""``/ws/cockpit``: the cockpit's socket. One receive loop per socket; everything it sends goes through a
+per-socket outbox so a slow client never holds up a session's other sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from backend.db.models import User
+from backend.domain.accounts.auth import token_from
+from backend.domain.clients.schemas import ClientIn
+from backend.domain.copilot import protocol as p
+from backend.domain.copilot.live import LiveSession, SessionHub, encode
+from backend.errors import InvalidInput, SuflerError, describe
+
+__all__ = ("cockpit_socket",)
+
+log = structlog.get_logger(__name__)
+
+POLICY_VIOLATION = 1008
+
+
+class Outbox:
+    """Queues text frames for one socket and sends them in order from its own task."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
+        self.socket = socket
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.task = asyncio.create_task(self._run())
+
+    def deliver(self, text: str) -> None:
+        self.queue.put_nowait(text)
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                await self.socket.send_text(await self.queue.get())
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return  # the receive loop notices the disconnect and cleans up
+
+    async def close(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+def error_event(code: str, message: str, **extra: Any) -> str:
+    return encode("error", {"code": code, "message": message, **extra})
+
+
+@websocket("/ws/cockpit")
+async def cockpit_socket(socket: WebSocket[Any, Any, Any]) -> None:
+    await socket.accept()
+    user = await _authenticate(socket)
+    if user is None:
+        await socket.close(code=POLICY_VIOLATION, reason="not authenticated")
+        return
+    hub: SessionHub = socket.app.state.hub
+    outbox = Outbox(socket)
+    hub.peers.add(outbox)
+    conn = Connection(hub, user, outbox)
+    outbox.deliver(
+        encode(
+            "hello",
+            {
+                "user": {"id": user.id, "username": user.username, "role": user.role.value},
+                "status": hub.status(),
+                "max_message_bytes": p.MAX_MESSAGE_BYTES,
+            },
+        )
+    )
+    try:
+        while True:
+            event = await socket.receive()
+            if event["type"] == "websocket.disconnect":
+                break
+            await conn.handle(event.get("text") if event.get("text") is not None else event.get("bytes") or b"")
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.peers.discard(outbox)
+        conn.leave()
+        await outbox.close()
+
+
+async def _authenticate(socket: WebSocket[Any, Any, Any]) -> User | None:
+    token = token_from(socket)
+    if token is None:
+        return None
+    try:
+        user: User = await socket.app.state.accounts.authenticate(token)
+    except SuflerError:
+        return None
+    return user
+
+
+class Connection:
+    """One authenticated socket: which session it watches, and what each message type does."""
+
+    def __init__(self, hub: SessionHub, user: User, outbox: Outbox) -> None:
+        self.hub = hub
+        self.user = user
+        self.outbox = outbox
+        self.live: LiveSession | None = None
+
+    async def handle(self, raw: str | bytes) -> None:
+        client_message_id = None
+        try:
+            message = p.parse_client_message(raw)
+            client_message_id = getattr(message, "client_message_id", None)
+            await self._dispatch(message)
+        except p.ProtocolError as exc:
+            self.outbox.deliver(error_event(exc.code, exc.message, details=exc.details))
+        except Exception as exc:
+            error = describe(exc)
+            if error.status_code >= 500 and error.code != "database_unavailable":
+                log.error("socket_message_failed", exc_info=exc)
+            self.outbox.deliver(error_event(error.code, error.message, client_message_id=client_message_id))
+
+    async def _dispatch(self, message: Any) -> None:
+        match message:
+            case p.Ping():
+                self.outbox.deliver(encode("pong", {}))
+            case p.OpenSession():
+                await self._open(message)
+            case p.Resume(session_id=session_id, last_seq=last_seq):
+                live = await self.hub.get(session_id)
+                self._watch(live)
+                missed = live.missed(last_seq)
+                for text in missed if missed is not None else [live.snapshot()]:
+                    self.outbox.deliver(text)
+            case p.Observation(text=text, client_message_id=cmid):
+                await self._session().observe(text, cmid)
+            case p.Regenerate():
+                await self._session().regenerate()
+            case p.AdvisorMessage(text=text, client_message_id=cmid):
+                await self._session().advise(text, cmid)
+            case p.StrategyRequest():
+                await self._session().strategy()
+            case p.Feedback(suggestion_id=suggestion_id, rating=rating):
+                await self._session().feedback(suggestion_id, rating, self.user.id)
+            case p.EndSession():
+                await self._session().end()
+
+    async def _open(self, message: p.OpenSession) -> None:
+        given = [message.client_id is not None, message.new_client is not None, message.session_id is not None]
+        if sum(given) != 1:
+            raise InvalidInput("open_session needs exactly one of client_id, new_client or session_id.")
+        if message.session_id is not None:
+            live = await self.hub.get(message.session_id)
+        else:
+            new_client = ClientIn(**message.new_client.model_dump()) if message.new_client else None
+            live = await self.hub.open(user_id=self.user.id, client_id=message.client_id, new_client=new_client)
+        self._watch(live)
+        self.outbox.deliver(live.snapshot())
+
+    def _watch(self, live: LiveSession) -> None:
+        self.leave()
+        self.live = live
+        live.subscribers.add(self.outbox)
+
+    def _session(self) -> LiveSession:
+        if self.live is None:
+            raise InvalidInput("Open a session first (open_session or resume).")
+        return self.live
+
+    def leave(self) -> None:
+        if self.live is not None:
+            self.live.subscribers.discard(self.outbox)
+            self.live = None

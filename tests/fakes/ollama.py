@@ -1,0 +1,179 @@
+"""A fake Ollama server that speaks the real wire protocol, for driving the real ``ollama`` client in tests.
+
+``POST /api/chat`` answers as Ollama does: NDJSON chunks ``{"model", "created_at", "message": {"role",
+"content"}, "done": false}`` then a final ``"done": true`` chunk (or one JSON object when ``stream`` is
+false); failures are HTTP errors with an ``{"error": "..."}`` body, or an ``{"error": ...}`` line mid-stream.
+``GET /api/tags`` and ``GET /api/version`` exist too. When the request carries ``format`` (a JSON schema) and
+no scripted reply says otherwise, the answer is an instance of that schema whose strings quote the last user
+message, so that tests can see their input travel through the prompt and back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.helpers import serving
+
+Scope = dict[str, Any]
+
+
+@dataclass
+class Reply:
+    content: str | None = None  # None: generated from the request (format schema or echo)
+    status: int = 200
+    error: str = "internal error"
+    first_token_delay: float = 0.0
+    chunk_delay: float = 0.0
+    chunk_size: int = 16
+    fail_after_chunks: int | None = None  # send an {"error"} line after this many chunks
+
+
+@dataclass
+class FakeOllama:
+    models: set[str] = field(default_factory=lambda: {"gpt-oss:120b", "gpt-oss:20b"})
+    scripts: dict[str, deque[Reply]] = field(default_factory=lambda: defaultdict(deque))
+    default: Reply = field(default_factory=Reply)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+    respond: Callable[[dict[str, Any]], str] | None = None  # custom content generator
+
+    def script(self, model: str, *replies: Reply) -> None:
+        self.scripts[model].extend(replies)
+
+    def chats(self, model: str | None = None) -> list[dict[str, Any]]:
+        return [r for r in self.requests if model is None or r.get("model") == model]
+
+    # ---- ASGI ----------------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                event = (await receive())["type"].rsplit(".", 1)[-1]  # startup | shutdown
+                await send({"type": f"lifespan.{event}.complete"})
+                if event == "shutdown":
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        path, method = scope["path"], scope["method"]
+        if method == "GET" and path == "/api/version":
+            await _json(send, 200, {"version": "0.12.0"})
+        elif method == "GET" and path == "/api/tags":
+            await _json(send, 200, {"models": [{"name": m, "model": m} for m in sorted(self.models)]})
+        elif method == "POST" and path == "/api/chat":
+            await self._chat(json.loads(body), send)
+        else:
+            await _json(send, 404, {"error": "not found"})
+
+    async def _chat(self, request: dict[str, Any], send: Any) -> None:
+        self.requests.append(request)
+        model = request.get("model", "")
+        if model not in self.models:
+            await _json(send, 404, {"error": f"model '{model}' not found"})
+            return
+        queue = self.scripts.get(model)
+        reply = queue.popleft() if queue else self.default
+        await asyncio.sleep(reply.first_token_delay)
+        if reply.status != 200:
+            await _json(send, reply.status, {"error": reply.error})
+            return
+        content = reply.content if reply.content is not None else self._generate(request)
+        if not request.get("stream", True):
+            await _json(send, 200, _chunk(model, content, done=True))
+            return
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/x-ndjson")]}
+        )
+        pieces = [content[i : i + reply.chunk_size] for i in range(0, len(content), reply.chunk_size)] or [""]
+        for number, piece in enumerate(pieces):
+            if reply.fail_after_chunks is not None and number >= reply.fail_after_chunks:
+                await _line(send, {"error": reply.error})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            if number:
+                await asyncio.sleep(reply.chunk_delay)
+            await _line(send, _chunk(model, piece, done=False))
+        await _line(send, _chunk(model, "", done=True))
+        await send({"type": "http.response.body", "body": b""})
+
+    def _generate(self, request: dict[str, Any]) -> str:
+        if self.respond is not None:
+            return self.respond(request)
+        said = last_user_text(request)[-60:].replace("\n", " ")
+        schema = request.get("format")
+        if isinstance(schema, dict):
+            return json.dumps(instance_of(schema, schema, said), ensure_ascii=False)
+        return f"Advice about: {said}"
+
+
+def last_user_text(request: dict[str, Any]) -> str:
+    users = [m.get("content", "") for m in request.get("messages", []) if m.get("role") == "user"]
+    return users[-1] if users else ""
+
+
+def instance_of(schema: dict[str, Any], root: dict[str, Any], said: str, name: str = "value") -> Any:
+    """A value that satisfies ``schema`` (the subset pydantic emits), its strings quoting ``said``."""
+    if "$ref" in schema:
+        return instance_of(root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root, said, name)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+            return instance_of(options[0], root, said, name)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][len(said) % len(schema["enum"])]
+    kind = schema.get("type")
+    if kind == "object":
+        return {k: instance_of(v, root, said, k) for k, v in schema.get("properties", {}).items()}
+    if kind == "array":
+        count = max(schema.get("minItems", 0), min(2, schema.get("maxItems", 2)))
+        return [instance_of(schema.get("items", {}), root, said, name) for _ in range(count)]
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return False
+    if kind == "null":
+        return None
+    text = f"{name}: {said}"
+    return text[: schema.get("maxLength", len(text))]
+
+
+def _chunk(model: str, content: str, *, done: bool) -> dict[str, Any]:
+    chunk: dict[str, Any] = {
+        "model": model,
+        "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "message": {"role": "assistant", "content": content},
+        "done": done,
+    }
+    if done:
+        chunk.update(done_reason="stop", total_duration=1, load_duration=1, prompt_eval_count=1, eval_count=1)
+    return chunk
+
+
+async def _line(send: Any, data: dict[str, Any]) -> None:
+    await send({"type": "http.response.body", "body": json.dumps(data).encode() + b"\n", "more_body": True})
+
+
+async def _json(send: Any, status: int, data: dict[str, Any]) -> None:
+    body = json.dumps(data).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+@asynccontextmanager
+async def running(fake: FakeOllama) -> AsyncIterator[FakeOllama]:
+    """Serve ``fake`` on a free loopback port (real HTTP over real sockets)."""
+    async with serving(fake) as url:
+        fake.url = url
+        yield fake
