@@ -16,7 +16,8 @@ from backend.db import Database
 from backend.domain.accounts import AccountService, AuthController, AuthMiddleware
 from backend.domain.accounts.auth import PUBLIC_PATHS
 from backend.domain.clients import ClientController, ClientService, SessionController
-from backend.domain.copilot.build import BuiltEngine, build_engine
+from backend.domain.copilot.build import build_engine
+from backend.domain.copilot.copilot import Copilot
 from backend.domain.copilot.live import SessionHub
 from backend.domain.copilot.session_store import SessionStore
 from backend.domain.copilot.socket import cockpit_socket
@@ -28,9 +29,9 @@ from backend.settings import Settings
 __all__ = ("create_app",)
 
 
-def create_app(settings: Settings, *, database_url: str | None = None, engine: BuiltEngine | None = None) -> Litestar:
+def create_app(settings: Settings, *, database_url: str | None = None, copilot: Copilot | None = None) -> Litestar:
     """Build the app. ``database_url`` overrides the settings (the embedded server's URL is known only at run);
-    ``engine``: an already built co-pilot engine (tests share one; it is then not closed with the app)."""
+    ``copilot``: an already built co-pilot (tests share one engine; the app then does not close it)."""
     url = database_url or settings.database.url
     if url is None:
         raise ValueError("create_app needs a database URL: set SUFLER_DATABASE_URL or use `sufler up`")
@@ -42,13 +43,15 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: B
         app.state.db = db
         app.state.accounts = AccountService.from_settings(db, settings)
         app.state.clients = ClientService(db)
-        built = engine or await asyncio.to_thread(build_engine, settings)
-        app.state.hub = SessionHub(built.copilot, SessionStore(db), app.state.clients)
+        built = None if copilot else await asyncio.to_thread(build_engine, settings)
+        app.state.hub = SessionHub(copilot or built.copilot, SessionStore(db), app.state.clients)  # type: ignore[union-attr]
+        probe = asyncio.create_task(app.state.hub.copilot.llm.probe())  # the LLM's state, without delaying start-up
         try:
             yield
         finally:
+            probe.cancel()
             await app.state.hub.close()
-            if engine is None:
+            if built is not None:
                 await built.aclose()
             await db.close()
 

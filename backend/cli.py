@@ -28,6 +28,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     with runtime.database_url(settings) as url:
         runtime.migrate(url)
         first = asyncio.run(runtime.ensure_first_admin(settings, url))
+        built = runtime.build_engine(settings)
         host, port = sock.getsockname()[:2]
         base = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
         print(f"\nSufler is up.\n  backend   {base}\n  health    {base}/health\n  API docs  {base}/schema/swagger")
@@ -37,7 +38,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 f"  (POST {base}/auth/login; stored in {settings.data_dir / 'first-login.txt'})"
             )
         print("Press Ctrl-C to stop.\n", flush=True)
-        runtime.serve(settings, url, sock)
+        runtime.serve(settings, url, sock, built)
     print("Sufler stopped.", flush=True)
     return 0
 
@@ -87,17 +88,21 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from backend.domain.copilot.replay import ReplayError, replay
 
     settings = load_settings()
-    if not args.no_llm:
-        print("note: the LLM path is not built yet; replaying in degraded mode (as with --no-llm)", file=sys.stderr)
+    with open(args.file, encoding="utf-8") if args.file != "-" else sys.stdin as source:
+        lines = source.readlines()
     built = build_engine(settings, in_memory=True)
+
+    async def run() -> None:
+        try:
+            await replay(built.copilot, lines, use_llm=not args.no_llm)
+        finally:
+            await built.aclose()
+
     try:
-        with open(args.file, encoding="utf-8") if args.file != "-" else sys.stdin as lines:
-            replay(built.engine, lines)
+        asyncio.run(run())
     except ReplayError as exc:
         print(f"error: {args.file}: {exc}", file=sys.stderr)
         return 1
-    finally:
-        built.close()
     return 0
 
 

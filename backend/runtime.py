@@ -18,6 +18,7 @@ from backend.db.embedded import EmbeddedPostgres
 from backend.db.migrate import upgrade_to_head
 from backend.db.models import Role
 from backend.domain.accounts import AccountService
+from backend.domain.copilot.build import BuiltEngine, build_engine
 from backend.settings import Settings
 
 
@@ -78,13 +79,19 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings, url: str, sock: socket.socket) -> None:
-    """Run the backend until Ctrl-C / SIGTERM (uvicorn shuts down gracefully and then we return)."""
-    app = create_app(settings, database_url=url)
+def serve(settings: Settings, url: str, sock: socket.socket, built: BuiltEngine | None = None) -> None:
+    """Run the backend until Ctrl-C / SIGTERM (uvicorn shuts down gracefully and then we return).
+
+    The engine is built before the first request is accepted (embedding the pack takes seconds)."""
+    built = built or build_engine(settings)
+    app = create_app(settings, database_url=url, copilot=built.copilot)
     config = uvicorn.Config(app, log_config=None, access_log=False, ws_max_size=64 * 1024, lifespan="on")
-    # uvicorn re-raises the captured Ctrl-C after its graceful shutdown; that is our normal way out.
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+    try:
+        # uvicorn re-raises the captured Ctrl-C after its graceful shutdown; that is our normal way out.
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+    finally:
+        asyncio.run(built.aclose())
 
 
 def migrate(url: str) -> None:

@@ -12,9 +12,11 @@ import pytest
 from backend.asgi import create_app
 from backend.db.embedded import EmbeddedPostgres
 from backend.db.migrate import upgrade_to_head
-from backend.settings import Settings
+from backend.domain.copilot.build import BuiltEngine, build_engine
+from backend.settings import LLMSettings, PackSettings, Settings
 from tests.helpers import fresh_database, serving
 
+ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL_URL = os.environ.get("SUFLER_TEST_DATABASE_URL")
 SERVERS = ["embedded"] + (["external"] if EXTERNAL_URL else [])
 
@@ -46,14 +48,25 @@ async def migrated_db_url(pg_server_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    data_dir: Path = tmp_path_factory.mktemp("data")
-    return Settings(data_dir=data_dir)
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltEngine]:
+    """The co-pilot engine with the shipped pack (built once: embedding the pack takes seconds)."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("engine"), pack=PackSettings(dir=ROOT), llm=LLMSettings(host="")
+    )
+    built = build_engine(settings, in_memory=True)
+    yield built
+    built.close()
 
 
 @pytest.fixture(scope="session")
-async def base_url(settings: Settings, migrated_db_url: str) -> AsyncIterator[str]:
-    async with serving(create_app(settings, database_url=migrated_db_url)) as url:
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir: Path = tmp_path_factory.mktemp("data")
+    return Settings(data_dir=data_dir, pack=PackSettings(dir=ROOT), llm=LLMSettings(host=""))
+
+
+@pytest.fixture(scope="session")
+async def base_url(settings: Settings, migrated_db_url: str, built: BuiltEngine) -> AsyncIterator[str]:
+    async with serving(create_app(settings, database_url=migrated_db_url, copilot=built.copilot)) as url:
         yield url
 
 

@@ -98,6 +98,27 @@ class OllamaLLM:
         if self._client is not None:
             await self._client.close()
 
+    async def probe(self) -> LLMStatus:
+        """Ask Ollama which models it has (at start-up), so the cockpit knows the mode before the first answer."""
+        if self._client is None:
+            return self._status
+        try:
+            async with asyncio.timeout(min(5.0, self.settings.request_timeout)):
+                listed = await self._client.list()
+        except _MODEL_FAILURES as exc:
+            self._set_status(LLMStatus("degraded", None, f"Ollama not reachable: {_describe_failure(exc)}"))
+            return self._status
+        available = {m.model for m in listed.models}
+        usable = [m for m in self.chain if m in available]
+        if not usable:
+            detail = f"none of the models {', '.join(self.chain)} is pulled in Ollama"
+            self._set_status(LLMStatus("degraded", None, detail))
+        else:
+            state = "up" if usable[0] == self.chain[0] else "degraded"
+            missing = [m for m in self.chain if m not in available]
+            self._set_status(LLMStatus(state, usable[0], f"not pulled: {', '.join(missing)}" if missing else ""))
+        return self._status
+
     # ---- streaming with fallback ------------------------------------------------------------------------
 
     async def _open(

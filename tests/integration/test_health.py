@@ -9,6 +9,7 @@ import httpx
 from backend.asgi import create_app
 from backend.db.embedded import EmbeddedPostgres
 from backend.db.migrate import upgrade_to_head
+from backend.domain.copilot.build import BuiltEngine
 from backend.settings import Settings
 from tests.helpers import serving
 
@@ -19,13 +20,18 @@ async def test_health_ok(http: httpx.AsyncClient) -> None:
     assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
 
 
-async def test_health_is_down_while_the_database_is_stopped_and_recovers(tmp_path: Path, settings: Settings) -> None:
+async def test_health_is_down_while_the_database_is_stopped_and_recovers(
+    tmp_path: Path, settings: Settings, built: BuiltEngine
+) -> None:
     # A server of its own: stopping it must not disturb the other tests.
     server = EmbeddedPostgres(tmp_path / "pgdata")
     url = server.start()
     try:
         await upgrade_to_head(url)
-        async with serving(create_app(settings, database_url=url)) as base, httpx.AsyncClient(base_url=base) as http:
+        async with (
+            serving(create_app(settings, database_url=url, copilot=built.copilot)) as base,
+            httpx.AsyncClient(base_url=base) as http,
+        ):
             assert (await http.get("/health")).json()["status"] == "ok"
 
             server.stop()

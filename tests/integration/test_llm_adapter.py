@@ -128,3 +128,22 @@ async def test_stream_text_yields_deltas(fake: FakeOllama) -> None:
     assert len(deltas) > 3
     assert "".join(deltas) == "Advice about: Client asks about leasing"
     assert "format" not in fake.chats()[0] or fake.chats()[0]["format"] is None
+
+
+async def test_probe_reports_the_model_in_use(fake: FakeOllama) -> None:
+    llm = make_llm(fake.url)
+    assert (await llm.probe()).state == "up"
+    fake.models = {"gpt-oss:20b"}
+    status = await llm.probe()
+    await llm.close()
+    assert (status.state, status.model, status.detail) == ("degraded", "gpt-oss:20b", "not pulled: gpt-oss:120b")
+
+
+async def test_probe_of_a_dead_server_is_degraded() -> None:
+    sock = bind_socket("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+    llm = make_llm(url)
+    status = await llm.probe()
+    await llm.close()
+    assert status.state == "degraded" and "not reachable" in status.detail

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from backend.db.models import User
@@ -28,12 +28,12 @@ class ClientController(Controller):
     async def search(
         self,
         request: Request[User, str, Any],
-        q: Annotated[str | None, Parameter(description="Substring of the name or contact info")] = None,
-        archetype: Annotated[str | None, Parameter(description="Leading archetype slug")] = None,
-        archived: Annotated[bool | None, Parameter(description="false (default), true, or omit with all=true")] = False,
-        include_all: Annotated[bool, Parameter(query="all", description="Archived and active together")] = False,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        q: Annotated[str | None, QueryParameter(description="Substring of the name or contact info")] = None,
+        archetype: Annotated[str | None, QueryParameter(description="Leading archetype slug")] = None,
+        archived: Annotated[bool, QueryParameter(description="Archived clients instead of active ones")] = False,
+        include_all: Annotated[bool, QueryParameter(name="all", description="Archived and active together")] = False,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[ClientOut]:
         rows = await _service(request).search(
             q=q, archetype=archetype, archived=None if include_all else archived, limit=limit, offset=offset
@@ -41,19 +41,21 @@ class ClientController(Controller):
         return [ClientOut.model_validate(r) for r in rows]
 
     @get("/{client_id:int}", summary="One client file")
-    async def get_one(self, client_id: int, request: Request[User, str, Any]) -> ClientOut:
+    async def get_one(self, client_id: FromPath[int], request: Request[User, str, Any]) -> ClientOut:
         return ClientOut.model_validate(await _service(request).get(client_id))
 
     @patch("/{client_id:int}", summary="Change name, contact info or archived")
-    async def update(self, client_id: int, data: JSONBody[ClientPatch], request: Request[User, str, Any]) -> ClientOut:
+    async def update(
+        self, client_id: FromPath[int], data: JSONBody[ClientPatch], request: Request[User, str, Any]
+    ) -> ClientOut:
         return ClientOut.model_validate(await _service(request).update(client_id, data))
 
     @post("/{client_id:int}/archive", status_code=200, summary="Archive a client file (kept, hidden from lists)")
-    async def archive(self, client_id: int, request: Request[User, str, Any]) -> ClientOut:
+    async def archive(self, client_id: FromPath[int], request: Request[User, str, Any]) -> ClientOut:
         return ClientOut.model_validate(await _service(request).update(client_id, ClientPatch(archived=True)))
 
     @get("/{client_id:int}/sessions", summary="The client's sessions, newest first")
-    async def sessions(self, client_id: int, request: Request[User, str, Any]) -> list[SessionOut]:
+    async def sessions(self, client_id: FromPath[int], request: Request[User, str, Any]) -> list[SessionOut]:
         return [SessionOut.model_validate(s) for s in await _service(request).sessions(client_id)]
 
 
@@ -62,5 +64,5 @@ class SessionController(Controller):
     tags = ("clients",)
 
     @get("/{session_id:int}/interactions", summary="A session's interactions in order")
-    async def interactions(self, session_id: int, request: Request[User, str, Any]) -> list[InteractionOut]:
+    async def interactions(self, session_id: FromPath[int], request: Request[User, str, Any]) -> list[InteractionOut]:
         return [InteractionOut.model_validate(i) for i in await _service(request).interactions(session_id)]

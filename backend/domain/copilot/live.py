@@ -83,7 +83,9 @@ class LiveSession:
 
     def missed(self, last_seq: int) -> list[str] | None:
         """The events after ``last_seq``, or None when some of them are no longer kept (send a snapshot)."""
-        if last_seq >= self.seq:
+        if last_seq > self.seq:
+            return None  # numbered by an earlier process (the backend restarted): start over from a snapshot
+        if last_seq == self.seq:
             return []
         if not self.log or self.log[0][0] > last_seq + 1:
             return None

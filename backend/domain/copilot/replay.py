@@ -1,4 +1,9 @@
-"""`sufler replay`: run JSON Lines observations through the engine as one new session, print JSON lines."""
+"""`sufler replay`: run JSON Lines observations through the co-pilot as one new session, print JSON lines.
+
+With an LLM configured (and without ``--no-llm``), every observation goes through the same LLM path as the
+cockpit (assessment → refined indicators → four moves), with the same degraded fallback; each line says
+which mode produced it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from backend.domain.copilot import views
-from backend.domain.copilot.engine import CopilotEngine, FastResult, SessionState, SuggestedMove
+from backend.domain.copilot.conversation import Conversation
+from backend.domain.copilot.copilot import Copilot
+from backend.domain.copilot.engine import FastResult
 
 
 class ReplayError(ValueError):
@@ -28,25 +35,34 @@ def read_observations(lines: Iterable[str]) -> Iterator[str]:
         yield item["observation"]
 
 
-def result_json(result: FastResult, moves: list[SuggestedMove], mode: str) -> dict[str, Any]:
-    language = result.language
+def result_json(
+    fast: FastResult, indicators: dict[str, dict[str, Any]], moves: list[dict[str, Any]], mode: str
+) -> dict[str, Any]:
     return {
         "mode": mode,
-        "archetypes": [{"slug": a.slug, "probability": round(a.probability, 4)} for a in result.archetypes],
-        "knowledge": [r.slug for r in result.knowledge],
-        "indicators": result.scores.values,
-        "explanations": views.explanations(result.scores, language),
-        "moves": [{"kind": m.kind, "text": m.text, "why": m.why, "source": m.source} for m in moves],
+        "archetypes": [{"slug": a.slug, "probability": round(a.probability, 4)} for a in fast.archetypes],
+        "knowledge": [r.slug for r in fast.knowledge],
+        "indicators": {name: item["value"] for name, item in indicators.items()},
+        "explanations": {name: item["because"] for name, item in indicators.items()},
+        "moves": moves,
     }
 
 
-def replay(engine: CopilotEngine, lines: Iterable[str], out: TextIO = sys.stdout) -> int:
-    state = SessionState()
+async def replay(copilot: Copilot, lines: Iterable[str], *, use_llm: bool, out: TextIO = sys.stdout) -> int:
+    conv = Conversation()
     count = 0
-    for observation in read_observations(lines):
-        result = engine.observe(state, observation)
-        moves = engine.playbook_moves(result.archetypes, result.language)
-        out.write(json.dumps(result_json(result, moves, "degraded"), ensure_ascii=False) + "\n")
+    for number, observation in enumerate(read_observations(lines), start=1):
+        fast = copilot.observe(conv, observation, number)
+        indicators = views.indicators(fast.scores, fast.language)
+        if use_llm:
+            record = await copilot.think(conv, lambda _type, _payload: None)
+            if "assessment" in record:
+                indicators = record["assessment"]["indicators"]
+            moves, mode = record["moves"]["moves"], record["moves"]["mode"]
+        else:
+            suggested = copilot.engine.playbook_moves(fast.archetypes, fast.language)
+            moves, mode = [views.move(m, f"{number}:0:{m.kind}") for m in suggested], "degraded"
+        out.write(json.dumps(result_json(fast, indicators, moves, mode), ensure_ascii=False) + "\n")
         out.flush()
         count += 1
     return count

@@ -1,0 +1,82 @@
+"""The cockpit socket end to end: the real app on a real port, real PostgreSQL, a fake Ollama on the wire."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from backend.adapters.llm import OllamaLLM
+from backend.asgi import create_app
+from backend.db import Database
+from backend.db.models import Role
+from backend.domain.accounts import AccountService
+from backend.domain.copilot.build import BuiltEngine
+from backend.domain.copilot.copilot import Copilot
+from backend.settings import LLMSettings, Settings
+from tests.cockpit_client import Cockpit, cockpit
+from tests.fakes.ollama import FakeOllama, running
+from tests.helpers import serving
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Backend:
+    url: str
+    token: str
+    fake: FakeOllama
+    copilot: Copilot
+    db: Database
+
+    def cockpit(self, token: str | None = "") -> AbstractAsyncContextManager[Cockpit]:
+        return cockpit(self.url, self.token if token == "" else token)
+
+    def http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=10)
+
+
+StartBackend = Callable[..., AbstractAsyncContextManager[Backend]]
+
+
+def llm_settings(url: str, **overrides: object) -> LLMSettings:
+    values: dict[str, object] = {"host": url, "first_token_timeout": 1.0, "request_timeout": 10, "retry_after": 0.5}
+    values.update(overrides)
+    return LLMSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) -> StartBackend:
+    @asynccontextmanager
+    async def start(
+        llm_host: str | None = None, database_url: str | None = None, **llm: object
+    ) -> AsyncIterator[Backend]:
+        url = database_url or migrated_db_url
+        async with running(FakeOllama()) as fake:
+            llm_config = llm_settings(fake.url if llm_host is None else llm_host, **llm)
+            copilot = Copilot(
+                built.engine, OllamaLLM(llm_config), built.copilot.prompts, llm_config.memory_token_budget
+            )
+            db = Database(url)
+            accounts = AccountService.from_settings(db, settings)
+            name = f"sp-{uuid.uuid4().hex[:8]}"
+            await accounts.create_user(name, PASSWORD, Role.SALESPERSON)
+            token = (await accounts.login(name, PASSWORD)).token
+            try:
+                async with serving(create_app(settings, database_url=url, copilot=copilot)) as base:
+                    yield Backend(base, token, fake, copilot, db)
+            finally:
+                await copilot.llm.close()
+                await db.close()
+
+    return start
+
+
+@pytest.fixture
+async def backend(start_backend: StartBackend) -> AsyncIterator[Backend]:
+    async with start_backend() as started:
+        yield started
