@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import re
-import signal
 import statistics
 import sys
 import tempfile
@@ -23,6 +20,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.product import running_product
 from bench.stats import percentile
 
 
@@ -40,34 +38,10 @@ async def measure(http: httpx.AsyncClient, path: str, n: int, concurrency: int, 
     return timings
 
 
-async def start_product(data_dir: str) -> tuple[asyncio.subprocess.Process, str, str, str]:
-    env = {**os.environ, "SUFLER_DATA_DIR": data_dir, "SUFLER_SERVER_PORT": "0", "SUFLER_LOG_LEVEL": "WARNING"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "backend.cli",
-        "up",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    printed = ""
-    while "Press Ctrl-C" not in printed:
-        line = await asyncio.wait_for(proc.stdout.readline(), 60)
-        if not line:
-            raise SystemExit(f"sufler up failed:\n{printed}")
-        printed += line.decode()
-    base = re.search(r"backend\s+(http://\S+)", printed)
-    login = re.search(r"log in as '(\w+)' with password '([^']+)'", printed)
-    assert base and login, printed
-    return proc, base.group(1), login.group(1), login.group(2)
-
-
 async def main(requests: int, concurrencies: list[int]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base, username, password = await start_product(tmp)
-        try:
+        async with running_product(tmp) as product:
+            base, username, password = product.base, product.username, product.password
             limits = httpx.Limits(max_connections=max(concurrencies))
             async with httpx.AsyncClient(base_url=base, limits=limits) as http:
                 login = await http.post("/auth/login", json={"username": username, "password": password})
@@ -84,9 +58,6 @@ async def main(requests: int, concurrencies: list[int]) -> None:
                             f"{path:<10} {conc:>5} {len(t):>6} {statistics.median(t):>8.2f} "
                             f"{percentile(t, 95):>8.2f} {percentile(t, 99):>8.2f} {rate:>7.0f}"
                         )
-        finally:
-            proc.send_signal(signal.SIGINT)
-            await proc.wait()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ waiting on timeouts again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,10 @@ class OllamaLLM:
     def status(self) -> LLMStatus:
         return self._status
 
+    def available(self) -> bool:
+        """False while no LLM is configured or it recently failed (callers skip building prompts)."""
+        return self.enabled and time.monotonic() >= self._down_until
+
     def _set_status(self, status: LLMStatus) -> None:
         if status != self._status:
             self._status = status
@@ -146,9 +151,7 @@ class OllamaLLM:
         self, messages: Sequence[Message], fmt: dict[str, Any] | None, start: int = 0
     ) -> tuple[str, str, AsyncIterator[Any]]:
         """(model, first content, rest of the stream) from the first model in the chain that starts answering."""
-        if not self.enabled:
-            raise LLMUnavailable("no LLM configured")
-        if time.monotonic() < self._down_until:
+        if not self.available():
             raise LLMUnavailable(self._status.detail or "LLM unavailable")
         failures = []
         for model in self.chain[start:]:
@@ -186,7 +189,7 @@ class OllamaLLM:
         """The whole structured answer as text; a model failing mid-answer hands over to the next one."""
         start = 0
         while True:
-            model, first, stream = await self._stream(messages, schema.model_json_schema(), start)
+            model, first, stream = await self._stream(messages, _json_schema(schema), start)
             text = first
             try:
                 if on_text is not None:
@@ -232,6 +235,11 @@ class OllamaLLM:
                 raise LLMInvalidOutput(
                     f"{model} gave invalid {schema.__name__} twice: {exc.errors()[0]['msg']}"
                 ) from exc
+
+
+@functools.cache
+def _json_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    return schema.model_json_schema()
 
 
 async def _close(stream: AsyncIterator[Any]) -> None:

@@ -3,8 +3,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Executable, Result, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -21,6 +23,25 @@ class Database:
             connect_args={"timeout": connect_timeout},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # For the cockpit's hot path: one statement, one round trip (no BEGIN/COMMIT, no ping), see `statement`.
+        self._autocommit = create_async_engine(
+            url, pool_size=pool_size, isolation_level="AUTOCOMMIT", connect_args={"timeout": connect_timeout}
+        )
+
+    async def statement(self, statement: Executable) -> Result[Any]:
+        """Run one self-contained statement in its own implicit transaction: a single round trip.
+
+        Without a pre-ping, a pooled connection may have died with a database restart; it is then replaced and
+        the statement retried once. Only idempotent statements belong here (the retry may repeat one whose
+        reply was lost)."""
+        for attempt in (1, 2):
+            try:
+                async with self._autocommit.connect() as conn:
+                    return await conn.execute(statement)
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -35,3 +56,4 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        await self._autocommit.dispose()

@@ -7,12 +7,15 @@ command prints them. Every payload that carries suggestions says which mode prod
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import structlog
+from pydantic import BaseModel
 
-from backend.adapters.llm import LLMError, OllamaLLM
+from backend.adapters.llm import Answer, LLMError, LLMUnavailable, OllamaLLM
 from backend.domain.copilot import views
 from backend.domain.copilot.conversation import RECENT_TURNS_KEPT, Conversation, Turn
 from backend.domain.copilot.engine import CopilotEngine, FastResult, SuggestedMove
@@ -26,6 +29,10 @@ __all__ = ("Copilot", "Emit")
 log = structlog.get_logger(__name__)
 
 Emit = Callable[[str, dict[str, Any]], None]
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+ENGINE_THREADS = 2
 
 ADVISOR_UNAVAILABLE = {
     "pl": "Doradca AI jest teraz niedostępny (tryb awaryjny). Sugestie ruchów nadal działają z podręcznika archetypu.",
@@ -39,6 +46,14 @@ class Copilot:
         self.llm = llm
         self.prompts = prompts
         self.memory_token_budget = memory_token_budget
+        # The fast path runs off the event loop so sockets stay responsive. Two threads: ONNX releases the GIL,
+        # so two observations embed in parallel on the two cores. Per-session state is never shared between
+        # them (a session handles one observation at a time); the model and the index are read-only here.
+        self._engine_threads = ThreadPoolExecutor(max_workers=ENGINE_THREADS, thread_name_prefix="engine")
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Run fast-path work on the engine thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._engine_threads, work, *args)
 
     # ---- fast path -------------------------------------------------------------------------------------
 
@@ -55,6 +70,18 @@ class Copilot:
         conv.turns.append(Turn("observation", observation))
         return fast
 
+    async def _ask(
+        self,
+        conv: Conversation,
+        template: str,
+        schema: type[M],
+        on_text: Callable[[str], None] | None = None,
+        **extra: Any,
+    ) -> Answer[M]:
+        if not self.llm.available():  # degraded: do not even build the prompt
+            raise LLMUnavailable(self.llm.status.detail or "LLM unavailable")
+        return await self.llm.structured(self.prompts.messages(template, conv, **extra), schema, on_text=on_text)
+
     # ---- LLM path --------------------------------------------------------------------------------------
 
     async def think(self, conv: Conversation, emit: Emit) -> dict[str, Any]:
@@ -62,9 +89,9 @@ class Copilot:
         assert conv.fast is not None
         record: dict[str, Any] = {}
         try:
-            answer = await self.llm.structured(self.prompts.messages("assessment", conv), Assessment)
+            answer = await self._ask(conv, "assessment", Assessment)
         except LLMError as exc:
-            log.info("assessment_unavailable", reason=str(exc))
+            log.debug("assessment_unavailable", reason=str(exc))
         else:
             conv.assessment = answer.value
             conv.add_key_facts(answer.value.new_key_facts)
@@ -96,9 +123,7 @@ class Copilot:
                     )
 
         try:
-            answer = await self.llm.structured(
-                self.prompts.messages("moves", conv, shown_moves=shown), NextMoves, on_text=on_text
-            )
+            answer = await self._ask(conv, "moves", NextMoves, on_text=on_text, shown_moves=shown)
         except LLMError as exc:
             suggested = self.engine.playbook_moves(conv.fast.archetypes, conv.language, frozenset(conv.shown_moves))
             result: dict[str, Any] = {"mode": "degraded", "model": None, "reason": str(exc)}
@@ -119,6 +144,8 @@ class Copilot:
         parts: list[str] = []
         model = None
         try:
+            if not self.llm.available():
+                raise LLMUnavailable(self.llm.status.detail or "LLM unavailable")
             async for answering, delta in self.llm.stream_text(
                 self.prompts.messages("advisor", conv, question=question)
             ):
@@ -143,7 +170,7 @@ class Copilot:
         if conv.strategy is not None and conv.strategy[0] == conv.version:
             return conv.strategy[1]
         try:
-            answer = await self.llm.structured(self.prompts.messages("strategy", conv), Strategy)
+            answer = await self._ask(conv, "strategy", Strategy)
         except LLMError as exc:
             result = {"mode": "degraded", "model": None, "reason": str(exc), "sections": self._playbook_strategy(conv)}
         else:
@@ -172,8 +199,8 @@ class Copilot:
             return False
         old = [{"kind": t.kind, "text": t.text} for t in conv.turns[:-RECENT_TURNS_KEPT]]
         try:
-            summary = await self.llm.structured(self.prompts.messages("summary", conv, old_turns=old), Summary)
-            facts = await self.llm.structured(self.prompts.messages("key_facts", conv, old_turns=old), KeyFacts)
+            summary = await self._ask(conv, "summary", Summary, old_turns=old)
+            facts = await self._ask(conv, "key_facts", KeyFacts, old_turns=old)
         except LLMError as exc:
             log.info("memory_not_compacted", reason=str(exc))  # tried again after the next observation
             return False

@@ -125,22 +125,28 @@ class LiveSession:
             if recorded.duplicate:
                 return
             iid = recorded.interaction_id
-            fast = await asyncio.to_thread(self.copilot.observe, self.conv, text, iid)
+            fast = await self.copilot.run(self.copilot.observe, self.conv, text, iid)
             fast_json = views.fast_result(fast, self.copilot.engine.pack)
             self.emit("fast_result", {"interaction_id": iid, **fast_json})
             self.history.append(_history_item(iid, "observation", text))
             self.latest = {"interaction_id": iid, "fast_result": fast_json, "assessment": None, "moves": None}
             self.batch = 0
-            self._spawn(self.store.save_response(iid, {"fast_result": fast_json}))
-            if fast.leader_changed or self.conv.state.observations == 1:
-                leader = self.conv.state.leader
-                if leader is not None:
-                    self._spawn(self.clients.set_archetype(self.client_id, leader))
-            self._supersede(self._think(iid))
+            leader = self.conv.state.leader
+            new_leader = (
+                leader if leader is not None and (fast.leader_changed or not self.client["archetype"]) else None
+            )
+            self._supersede(self._think(iid, {"fast_result": fast_json}, new_leader))
 
-    async def _think(self, iid: int) -> None:
-        record = await self.copilot.think(self.conv, self.emit)
-        await self.store.save_response(iid, record)
+    async def _think(self, iid: int, fast_record: dict[str, Any], new_leader: str | None) -> None:
+        record: dict[str, Any] = {}
+        try:
+            record = await self.copilot.think(self.conv, self.emit)
+        finally:
+            # One write for the whole response, also when a newer observation superseded the LLM work.
+            await self.store.save_response(iid, {**fast_record, **record})
+            if new_leader is not None:
+                self.client["archetype"] = new_leader
+                await self.clients.set_archetype(self.client_id, new_leader)
         if await self.copilot.remember(self.conv):
             await self.store.save_memory(self.id, self.conv.summary, self.conv.key_facts)
             self.emit("memory", {"summary": self.conv.summary, "key_facts": self.conv.key_facts})
@@ -272,7 +278,7 @@ class SessionHub:
             live = self.sessions.get(session_id)
             if live is None:
                 stored = await self.store.load(session_id)
-                conv = await asyncio.to_thread(self._rebuild, stored)
+                conv = await self.copilot.run(self._rebuild, stored)
                 live = LiveSession(stored, conv, self.copilot, self.store, self.clients)
                 latest = [i for i in stored.interactions if i.kind == "observation"][-1:]
                 if latest and latest[0].ai_response:

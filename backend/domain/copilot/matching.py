@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 _FOLD = str.maketrans({"ł": "l", "Ł": "l"})  # ł has no combining form, so NFKD alone keeps it
@@ -27,17 +28,50 @@ def _pattern(keyword: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + body + (r"\w*" if stem else r"(?!\w)"))
 
 
+_WORD = re.compile(r"\w+")
+
+Candidate = tuple[str, str, re.Pattern[str]]  # label, keyword, pattern
+
+
 class KeywordMatcher:
-    """Finds which labelled keyword sets occur in a text, and through which keywords."""
+    """Finds which labelled keyword sets occur in a text, and through which keywords.
+
+    Thousands of patterns would be slow to try one by one on every observation, so each keyword is indexed by
+    its first word (or, for a one-word stem, by that stem as a prefix); only the keywords whose first word is
+    in the text are tried.
+    """
 
     def __init__(self, keywords: Mapping[str, Iterable[str]]) -> None:
-        self._patterns = {label: [(kw, _pattern(kw)) for kw in dict.fromkeys(kws)] for label, kws in keywords.items()}
+        self._exact: dict[str, list[Candidate]] = defaultdict(list)
+        self._prefix: dict[str, list[Candidate]] = defaultdict(list)
+        self._always: list[Candidate] = []
+        for label, kws in keywords.items():
+            for kw in dict.fromkeys(kws):
+                candidate = (label, kw, _pattern(kw))
+                tokens = _WORD.findall(normalize(kw.rstrip("*")))
+                if not tokens:
+                    self._always.append(candidate)
+                elif kw.endswith("*") and len(tokens) == 1:
+                    self._prefix[tokens[0]].append(candidate)
+                else:
+                    self._exact[tokens[0]].append(candidate)
+        self._prefix_lengths = sorted({len(stem) for stem in self._prefix})
 
     def find(self, normalized_text: str) -> dict[str, list[str]]:
         """``{label: [keywords found]}`` for every label with at least one hit (text from :func:`normalize`)."""
+        candidates: dict[tuple[str, str], re.Pattern[str]] = {}
+        for token in set(_WORD.findall(normalized_text)):
+            for label, kw, pattern in self._exact.get(token, ()):
+                candidates[(label, kw)] = pattern
+            for length in self._prefix_lengths:
+                if length > len(token):
+                    break
+                for label, kw, pattern in self._prefix.get(token[:length], ()):
+                    candidates[(label, kw)] = pattern
+        for label, kw, pattern in self._always:
+            candidates[(label, kw)] = pattern
         hits: dict[str, list[str]] = {}
-        for label, patterns in self._patterns.items():
-            found = [kw for kw, pattern in patterns if pattern.search(normalized_text)]
-            if found:
-                hits[label] = found
+        for (label, kw), pattern in candidates.items():
+            if pattern.search(normalized_text):
+                hits.setdefault(label, []).append(kw)
         return hits

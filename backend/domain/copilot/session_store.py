@@ -85,35 +85,25 @@ class SessionStore:
 
     async def record(self, session_id: int, kind: str, text: str, client_message_id: str) -> Recorded:
         """Store one interaction (committed when this returns); a repeated client_message_id is not stored twice."""
-        async with self.db.transaction() as session:
-            inserted = await session.scalar(
-                insert(Interaction)
-                .values(session_id=session_id, kind=kind, user_input=text, client_message_id=client_message_id)
-                .on_conflict_do_nothing(index_elements=["session_id", "client_message_id"])
-                .returning(Interaction.id)
-            )
-            if inserted is not None:
-                return Recorded(inserted, duplicate=False)
-            existing = await session.scalar(
-                select(Interaction.id).where(
-                    Interaction.session_id == session_id, Interaction.client_message_id == client_message_id
-                )
-            )
-            assert existing is not None
-            return Recorded(existing, duplicate=True)
+        # One statement: insert, or find the row an earlier send of the same message stored.
+        new = (
+            insert(Interaction)
+            .values(session_id=session_id, kind=kind, user_input=text, client_message_id=client_message_id)
+            .on_conflict_do_nothing(index_elements=["session_id", "client_message_id"])
+            .returning(Interaction.id, literal(False).label("duplicate"))
+            .cte("new")
+        )
+        existing = select(Interaction.id, literal(True).label("duplicate")).where(
+            Interaction.session_id == session_id, Interaction.client_message_id == client_message_id
+        )
+        query = select(new.c.id, new.c.duplicate).union_all(existing).limit(1)
+        row = (await self.db.statement(query)).one()
+        return Recorded(row.id, duplicate=row.duplicate)
 
     async def save_response(self, interaction_id: int, response: dict[str, Any]) -> None:
-        """Merge ``response`` into the interaction's ai_response (fast result first, LLM results later)."""
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(Interaction)
-                .where(Interaction.id == interaction_id)
-                .values(
-                    ai_response=func.coalesce(Interaction.ai_response, func.jsonb_build_object()).op("||")(
-                        literal(response, JSONB)
-                    )
-                )
-            )
+        """Merge ``response`` into the interaction's ai_response (idempotent: merging twice changes nothing)."""
+        merged = func.coalesce(Interaction.ai_response, func.jsonb_build_object()).op("||")(literal(response, JSONB))
+        await self.db.statement(update(Interaction).where(Interaction.id == interaction_id).values(ai_response=merged))
 
     async def save_memory(self, session_id: int, summary: str, key_facts: list[str]) -> None:
         async with self.db.transaction() as session:
