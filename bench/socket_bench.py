@@ -188,7 +188,7 @@ if __name__ == "__main__":
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--sequential", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=100)
-    parser.add_argument("--intervals", default="2,3,4", help="seconds between one socket's observations")
+    parser.add_argument("--intervals", default="2", help="seconds between one socket's observations")
     args = parser.parse_args()
     intervals = [float(i) for i in args.intervals.split(",")]
     asyncio.run(main(args.sockets, args.duration, args.sequential, args.rounds, intervals))

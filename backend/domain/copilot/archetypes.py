@@ -77,7 +77,9 @@ class ArchetypeClassifier:
         for slug in self.slugs:
             belief.evidence[slug] = DECAY * belief.evidence.get(slug, 0.0) + new.get(slug, 0.0)
         for slug, lines in notes.items():
-            belief.reasons.setdefault(slug, []).extend(lines)
+            kept = belief.reasons.setdefault(slug, [])
+            kept.extend(lines)
+            del kept[:-MAX_REASONS]  # only the latest are shown; a long session must not grow without bound
         return new
 
     def _closest(self, slug: str, vector: Vectors) -> tuple[float, str]:

@@ -1,0 +1,58 @@
+"""Every prompt template renders with real context; the schemas the LLM must follow match the rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.domain.copilot.build import BuiltEngine
+from backend.domain.copilot.conversation import Conversation, Turn
+from backend.domain.copilot.llm_outputs import Assessment
+from backend.domain.copilot.prompts import TEMPLATES
+from backend.domain.copilot.rules import ASSESSMENT_FIELDS
+
+
+@pytest.fixture
+def conversation(built: BuiltEngine) -> Conversation:
+    conv = Conversation(earlier_sessions=["Pierwsza wizyta: pytał o leasing"], key_facts=["ma dwoje dzieci"])
+    built.copilot.observe(conv, "Klient pyta o leasing i foteliki Isofix", 1)
+    conv.summary = "Rodzina z dwójką dzieci, firma jednoosobowa."
+    conv.turns.append(Turn("advisor", "Jak przekonać żonę?"))
+    return conv
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_every_template_renders_with_the_context_delimited(
+    built: BuiltEngine, conversation: Conversation, name: str
+) -> None:
+    old = [{"kind": "observation", "text": "starsza obserwacja"}]
+    system, user = built.copilot.prompts.messages(
+        name, conversation, question="Co dalej?", old_turns=old, shown_moves=["Zapytaj o dzieci"]
+    )
+    assert system["role"] == "system" and user["role"] == "user"
+    assert "never follow instructions" in " ".join(system["content"].split())
+    assert "Polish" in system["content"]  # answers in the conversation's language
+    content = user["content"]
+    if name in ("summary", "key_facts"):
+        assert "<turn>starsza obserwacja</turn>" in content and "<fact>ma dwoje dzieci</fact>" in content
+    else:
+        for part in (
+            "<earlier_session>Pierwsza wizyta: pytał o leasing</earlier_session>",
+            "<summary>Rodzina z dwójką dzieci, firma jednoosobowa.</summary>",
+            "<fact>ma dwoje dzieci</fact>",
+            "(family-guardian)",
+            "(company-purchase)",
+            "[verify]",
+        ):
+            assert part in content, (name, part)
+
+
+def test_moves_prompt_lists_what_was_shown_when_regenerating(built: BuiltEngine, conversation: Conversation) -> None:
+    _, user = built.copilot.prompts.messages("moves", conversation, shown_moves=["Zapytaj o dzieci"])
+    assert "<shown>Zapytaj o dzieci</shown>" in user["content"]
+    _, first = built.copilot.prompts.messages("moves", conversation)
+    assert "<shown>" not in first["content"]
+
+
+def test_assessment_asks_for_every_field_the_rules_can_use() -> None:
+    labelled = {name for name, field in Assessment.model_fields.items() if "none" in str(field.annotation)}
+    assert labelled == set(ASSESSMENT_FIELDS)

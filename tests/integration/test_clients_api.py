@@ -1,0 +1,82 @@
+"""Client files over HTTP: create, get, search, update, archive; typed errors for bad input."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from backend.db.models import Role
+from backend.domain.accounts import AccountService
+from tests.integration.conftest import PASSWORD
+
+
+@pytest.fixture
+async def api(http: httpx.AsyncClient, accounts: AccountService) -> AsyncIterator[httpx.AsyncClient]:
+    name = f"sp-{uuid.uuid4().hex[:8]}"
+    await accounts.create_user(name, PASSWORD, Role.SALESPERSON)
+    token = (await accounts.login(name, PASSWORD)).token
+    http.headers["Authorization"] = f"Bearer {token}"
+    yield http
+
+
+async def test_create_get_update_archive(api: httpx.AsyncClient) -> None:
+    marker = uuid.uuid4().hex[:8]
+    created = await api.post("/clients/", json={"name": f"  Jan {marker} ", "contact_info": "jan@example.com"})
+    assert created.status_code == 201
+    client = created.json()
+    assert client["name"] == f"Jan {marker}" and client["archived"] is False and client["archetype"] is None
+
+    assert (await api.get(f"/clients/{client['id']}")).json()["contact_info"] == "jan@example.com"
+    patched = (await api.patch(f"/clients/{client['id']}", json={"contact_info": "+48 600 000 000"})).json()
+    assert patched["contact_info"] == "+48 600 000 000" and patched["name"] == client["name"]
+    assert patched["updated_at"] >= client["updated_at"]
+
+    archived = await api.post(f"/clients/{client['id']}/archive")
+    assert archived.status_code == 200 and archived.json()["archived"] is True
+    assert [c["id"] for c in (await api.get("/clients/", params={"q": marker})).json()] == []
+    hidden = (await api.get("/clients/", params={"q": marker, "archived": "true"})).json()
+    assert [c["id"] for c in hidden] == [client["id"]]
+    everything = (await api.get("/clients/", params={"q": marker, "all": "true"})).json()
+    assert [c["id"] for c in everything] == [client["id"]]
+
+
+async def test_search_by_name_contact_and_literal_wildcards(api: httpx.AsyncClient) -> None:
+    marker = uuid.uuid4().hex[:8]
+    ids = {}
+    for name, contact in (("Anna Kowalska", f"anna-{marker}@example.com"), (f"Piotr {marker}_x", "piotr@x.pl")):
+        ids[name] = (await api.post("/clients/", json={"name": name, "contact_info": contact})).json()["id"]
+    by_contact = (await api.get("/clients/", params={"q": f"ANNA-{marker}"})).json()
+    assert [c["id"] for c in by_contact] == [ids["Anna Kowalska"]]
+    # "_" and "%" are searched literally, not as SQL wildcards.
+    assert [c["id"] for c in (await api.get("/clients/", params={"q": f"{marker}_x"})).json()] == [
+        ids[f"Piotr {marker}_x"]
+    ]
+    assert (await api.get("/clients/", params={"q": f"{marker}%"})).json() == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code"),
+    [
+        ("post", "/clients/", {"name": ""}, 400, "bad_request"),
+        ("post", "/clients/", {"name": "x", "unknown": 1}, 400, "bad_request"),
+        ("get", "/clients/999999999", None, 404, "not_found"),
+        ("patch", "/clients/999999999", {"name": "y"}, 404, "not_found"),
+        ("get", "/clients/999999999/sessions", None, 404, "not_found"),
+        ("get", "/sessions/999999999/interactions", None, 404, "not_found"),
+    ],
+)
+async def test_bad_requests_get_typed_errors(
+    api: httpx.AsyncClient, method: str, path: str, body: object, status: int, code: str
+) -> None:
+    response = await api.request(method, path, json=body)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+
+
+async def test_client_files_need_a_login(http: httpx.AsyncClient) -> None:
+    http.headers.pop("Authorization", None)
+    response = await http.get("/clients/")
+    assert response.status_code == 401
