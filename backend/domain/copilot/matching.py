@@ -30,7 +30,7 @@ def _pattern(keyword: str) -> re.Pattern[str]:
 
 _WORD = re.compile(r"\w+")
 
-Candidate = tuple[str, str, re.Pattern[str]]  # label, keyword, pattern
+Candidate = tuple[int, str, str, re.Pattern[str]]  # declaration order, label, keyword, pattern
 
 
 class KeywordMatcher:
@@ -45,9 +45,11 @@ class KeywordMatcher:
         self._exact: dict[str, list[Candidate]] = defaultdict(list)
         self._prefix: dict[str, list[Candidate]] = defaultdict(list)
         self._always: list[Candidate] = []
+        order = 0
         for label, kws in keywords.items():
             for kw in dict.fromkeys(kws):
-                candidate = (label, kw, _pattern(kw))
+                order += 1
+                candidate = (order, label, kw, _pattern(kw))
                 tokens = _WORD.findall(normalize(kw.rstrip("*")))
                 if not tokens:
                     self._always.append(candidate)
@@ -59,19 +61,15 @@ class KeywordMatcher:
 
     def find(self, normalized_text: str) -> dict[str, list[str]]:
         """``{label: [keywords found]}`` for every label with at least one hit (text from :func:`normalize`)."""
-        candidates: dict[tuple[str, str], re.Pattern[str]] = {}
+        candidates: set[Candidate] = set(self._always)
         for token in set(_WORD.findall(normalized_text)):
-            for label, kw, pattern in self._exact.get(token, ()):
-                candidates[(label, kw)] = pattern
+            candidates.update(self._exact.get(token, ()))
             for length in self._prefix_lengths:
                 if length > len(token):
                     break
-                for label, kw, pattern in self._prefix.get(token[:length], ()):
-                    candidates[(label, kw)] = pattern
-        for label, kw, pattern in self._always:
-            candidates[(label, kw)] = pattern
+                candidates.update(self._prefix.get(token[:length], ()))
         hits: dict[str, list[str]] = {}
-        for (label, kw), pattern in candidates.items():
+        for _, label, kw, pattern in sorted(candidates, key=lambda c: c[0]):  # keywords in declaration order
             if pattern.search(normalized_text):
                 hits.setdefault(label, []).append(kw)
         return hits
