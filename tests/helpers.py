@@ -43,9 +43,9 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """Run an ASGI app under uvicorn on a free loopback port; yields its base URL."""
-    sock = bind_socket("127.0.0.1", 0)
+async def serving(app: Any, port: int = 0) -> AsyncIterator[str]:
+    """Run an ASGI app under uvicorn on a loopback port (a free one by default); yields its base URL."""
+    sock = bind_socket("127.0.0.1", port)
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -53,7 +53,7 @@ def llm_settings(url: str, **overrides: object) -> LLMSettings:
 def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) -> StartBackend:
     @asynccontextmanager
     async def start(
-        llm_host: str | None = None, database_url: str | None = None, **llm: object
+        llm_host: str | None = None, database_url: str | None = None, port: int = 0, **llm: object
     ) -> AsyncIterator[Backend]:
         url = database_url or migrated_db_url
         async with running(FakeOllama()) as fake:
@@ -67,7 +67,7 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
             await accounts.create_user(name, PASSWORD, Role.SALESPERSON)
             token = (await accounts.login(name, PASSWORD)).token
             try:
-                async with serving(create_app(settings, database_url=url, copilot=copilot)) as base:
+                async with serving(create_app(settings, database_url=url, copilot=copilot), port) as base:
                     yield Backend(base, token, fake, copilot, db)
             finally:
                 await copilot.llm.close()

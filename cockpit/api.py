@@ -1,0 +1,215 @@
+"""The cockpit's only way to the backend: the /ws/cockpit socket (docs/protocol.md) and the HTTP client-file API.
+
+:class:`CockpitLink` keeps one socket open for one salesperson: it reconnects with backoff, resumes the
+session from the last sequence number it saw, and keeps every observation and advisor question in an outbox
+until the backend acknowledges it — so nothing typed while the connection is down is lost; it is sent (again)
+on reconnect, and the backend's idempotency (``client_message_id``) makes resending safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+__all__ = ("BackendError", "ClientFiles", "CockpitLink", "login")
+
+OnEvent = Callable[[dict[str, Any]], Awaitable[None]]
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)  # seconds between reconnect attempts, the last one repeating
+POLICY_VIOLATION = 1008
+RESEND_AFTER = 1.0  # seconds before resending a message the backend could not store
+
+
+class BackendError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+async def login(base_url: str, username: str, password: str) -> dict[str, Any]:
+    """``{"token", "expires_at", "user"}``, or :class:`BackendError` (e.g. ``not_authenticated``)."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        response = await http.post("/auth/login", json={"username": username, "password": password})
+    return _json_or_error(response)
+
+
+def _json_or_error(response: httpx.Response) -> Any:
+    body = response.json()
+    if response.status_code >= 400:
+        error = body.get("error", {}) if isinstance(body, dict) else {}
+        raise BackendError(error.get("code", "http_error"), error.get("message", response.text))
+    return body
+
+
+class ClientFiles:
+    """The HTTP client-file endpoints."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self._http = httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    async def search(self, q: str = "", *, archived: bool = False, limit: int = 20) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit, "archived": str(archived).lower()}
+        if q:
+            params["q"] = q
+        result: list[dict[str, Any]] = _json_or_error(await self._http.get("/clients/", params=params))
+        return result
+
+    async def create(self, name: str, contact_info: str | None = None) -> dict[str, Any]:
+        body = {"name": name, "contact_info": contact_info}
+        result: dict[str, Any] = _json_or_error(await self._http.post("/clients/", json=body))
+        return result
+
+    async def archive(self, client_id: int) -> dict[str, Any]:
+        result: dict[str, Any] = _json_or_error(await self._http.post(f"/clients/{client_id}/archive"))
+        return result
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+
+class CockpitLink:
+    def __init__(self, base_url: str, token: str, on_event: OnEvent) -> None:
+        self.url = base_url.replace("http://", "ws://").replace("https://", "wss://") + "/ws/cockpit"
+        self.token = token
+        self.on_event = on_event
+        self.connected = False
+        self.session_id: int | None = None
+        self.last_seq = 0
+        self.outbox: dict[str, dict[str, Any]] = {}  # client_message_id -> message, until acknowledged
+        self._ws: ClientConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._resending: set[asyncio.Future[None]] = set()
+
+    # ---- lifecycle ---------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._ws is not None:
+            await self._ws.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self._stopping:
+            try:
+                async with connect(
+                    self.url, additional_headers={"Authorization": f"Bearer {self.token}"}, compression=None
+                ) as ws:
+                    self._ws = ws
+                    attempt = 0
+                    await self._on_connect(ws)
+                    async for raw in ws:
+                        await self._receive(json.loads(raw))
+            except ConnectionClosed as exc:
+                if exc.rcvd is not None and exc.rcvd.code == POLICY_VIOLATION:
+                    await self._status(False, "not_authenticated")
+                    return  # the login expired: retrying cannot help
+            except (OSError, InvalidStatus, TimeoutError):
+                pass
+            self._ws = None
+            await self._status(False, "reconnecting")
+            await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
+            attempt += 1
+
+    async def _on_connect(self, ws: ClientConnection) -> None:
+        await self._status(True, "connected")
+        if self.session_id is not None:
+            await ws.send(
+                json.dumps({"v": 1, "type": "resume", "session_id": self.session_id, "last_seq": self.last_seq})
+            )
+        for message in list(self.outbox.values()):  # unacknowledged: resend (the backend deduplicates)
+            await ws.send(json.dumps(message))
+
+    async def _status(self, connected: bool, state: str) -> None:
+        changed = connected != self.connected
+        self.connected = connected
+        if changed or not connected:
+            await self.on_event({"type": "connection", "state": state, "pending": len(self.outbox)})
+
+    async def _receive(self, event: dict[str, Any]) -> None:
+        if event.get("seq") is not None:
+            if event["type"] == "session":
+                self.session_id = event["session_id"]
+            elif event.get("session_id") != self.session_id:
+                return  # an event of a session this cockpit has left
+            elif event["seq"] <= self.last_seq:
+                return  # already seen (a resume can overlap what arrived just before a disconnect)
+            self.last_seq = event["seq"]
+        if event["type"] == "ack":
+            self.outbox.pop(event["client_message_id"], None)
+        elif event["type"] == "error" and event.get("client_message_id") in self.outbox:
+            # Not stored (e.g. the database is restarting): keep it and try again shortly.
+            asyncio.get_running_loop().call_later(RESEND_AFTER, self._resend, event["client_message_id"])
+        await self.on_event(event)
+
+    def _resend(self, client_message_id: str) -> None:
+        message = self.outbox.get(client_message_id)
+        if message is not None:
+            task = asyncio.ensure_future(self._send(message))
+            self._resending.add(task)
+            task.add_done_callback(self._resending.discard)
+
+    # ---- messages ----------------------------------------------------------------------------------------
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(json.dumps({"v": 1, **message}))
+
+    async def _send_kept(self, message: dict[str, Any]) -> str:
+        """Messages with a client_message_id stay in the outbox until acknowledged; returns the id."""
+        cmid = uuid.uuid4().hex
+        kept = {"v": 1, **message, "client_message_id": cmid}
+        self.outbox[cmid] = kept
+        await self._send(kept)
+        return cmid
+
+    async def open_new_client(self, name: str, contact_info: str | None = None) -> None:
+        await self._switch({"type": "open_session", "new_client": {"name": name, "contact_info": contact_info}})
+
+    async def open_client(self, client_id: int) -> None:
+        await self._switch({"type": "open_session", "client_id": client_id})
+
+    async def continue_session(self, session_id: int) -> None:
+        await self._switch({"type": "open_session", "session_id": session_id})
+
+    async def _switch(self, message: dict[str, Any]) -> None:
+        self.session_id = None
+        self.last_seq = 0
+        self.outbox.clear()  # what was typed for the previous client stays with it (it was acknowledged or dropped)
+        await self._send(message)
+
+    async def observe(self, text: str) -> str:
+        return await self._send_kept({"type": "observation", "text": text})
+
+    async def ask_advisor(self, text: str) -> str:
+        return await self._send_kept({"type": "advisor", "text": text})
+
+    async def regenerate(self) -> None:
+        await self._send({"type": "regenerate"})
+
+    async def feedback(self, suggestion_id: str, rating: int) -> None:
+        await self._send({"type": "feedback", "suggestion_id": suggestion_id, "rating": rating})
+
+    async def strategy(self) -> None:
+        await self._send({"type": "strategy"})
+
+    async def end_session(self) -> None:
+        await self._send({"type": "end_session"})
