@@ -1,0 +1,257 @@
+"""The cockpit's Reflex state: thin. Events go to the backend through cockpit/api.py; what comes back is folded
+into a view_model.Screen by a background task and copied into the small vars the UI renders."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import fields
+from typing import Any
+
+import reflex as rx
+
+from cockpit.api import BackendError, ClientFiles, CockpitLink, login
+from cockpit.texts import CHIPS, t
+from cockpit.view_model import Screen, apply
+
+BACKEND_URL = os.environ.get("SUFLER_COCKPIT_BACKEND_URL", "http://127.0.0.1:8000")
+
+# Live links per browser tab (Reflex client token). They hold sockets, so they cannot live in the state.
+_LINKS: dict[str, CockpitLink] = {}
+_INBOX: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+SCREEN_FIELDS = [f.name for f in fields(Screen) if f.name not in ("language", "ratings")]
+
+
+class CockpitState(rx.State):
+    _token: str = ""  # backend-only: never sent to the browser
+    _screen: Screen = Screen()
+    username: str = ""
+    language: str = rx.LocalStorage("pl", name="sufler_language", sync=True)
+    login_error: str = ""
+
+    # A copy of the Screen fields the UI renders.
+    session_id: int = 0
+    client_name: str = ""
+    history: list[dict[str, str]] = []
+    indicators: list[dict[str, Any]] = []
+    archetypes: list[dict[str, Any]] = []
+    leader_note: str = ""
+    knowledge: list[dict[str, Any]] = []
+    moves: list[dict[str, Any]] = []
+    moves_key: str = ""
+    moves_note: str = ""
+    advisor: list[dict[str, str]] = []
+    strategy: dict[str, list[str]] = {}
+    strategy_note: str = ""
+    llm_state: str = ""
+    llm_note: str = ""
+    rules_error: str = ""
+    error: str = ""
+    connected: bool = False
+    connection_note: str = ""
+    pending: int = 0
+
+    observation: str = ""
+    advisor_question: str = ""
+    search_text: str = ""
+    found: list[dict[str, Any]] = []
+    show_strategy: bool = False
+    show_advisor: bool = False
+    opened_explanation: str = ""
+
+    # ---- texts -----------------------------------------------------------------------------------------
+
+    @rx.var
+    def chips(self) -> list[dict[str, str]]:
+        return [{"key": key, "text": t(self.language, key)} for key in CHIPS]
+
+    @rx.var
+    def logged_in(self) -> bool:
+        return bool(self.username)
+
+    # ---- login -----------------------------------------------------------------------------------------
+
+    @rx.event
+    async def log_in(self, form: dict[str, Any]):
+        try:
+            issued = await login(BACKEND_URL, str(form.get("username", "")), str(form.get("password", "")))
+        except BackendError as exc:
+            self.login_error = t(self.language, f"error_{exc.code}", default=exc.message)
+            return None
+        except OSError:
+            self.login_error = t(self.language, "connection_reconnecting")
+            return None
+        self._token = issued["token"]
+        self.username = issued["user"]["username"]
+        self.login_error = ""
+        return CockpitState.listen
+
+    @rx.event
+    async def log_out(self) -> None:
+        link = _LINKS.pop(self.router.session.client_token, None)
+        if link is not None:
+            await link.stop()
+        self._token = ""
+        self.username = ""
+        self._screen = Screen(language=self.language)
+        self._copy_screen()
+
+    @rx.event
+    def on_load(self):
+        """After a page reload: the state is still here (same tab); make sure its link is running."""
+        if self._token and self.router.session.client_token not in _LINKS:
+            return CockpitState.listen
+        return None
+
+    @rx.event(background=True)
+    async def listen(self) -> None:
+        """Owns this tab's link to the backend: applies every event it brings, for as long as the tab is logged in."""
+        async with self:
+            key = self.router.session.client_token
+            token = self._token
+            if not token or key in _LINKS:
+                return
+            inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+            async def deliver(event: dict[str, Any]) -> None:
+                inbox.put_nowait(event)
+
+            link = CockpitLink(BACKEND_URL, token, deliver)
+            _LINKS[key], _INBOX[key] = link, inbox
+            session_id = self._screen.session_id
+            link.start()
+            if session_id:
+                await link.continue_session(session_id)
+        while _LINKS.get(key) is link:
+            event = await inbox.get()
+            async with self:
+                self._screen.language = self.language
+                apply(self._screen, event)
+                self._screen.pending = len(link.outbox)
+                self._copy_screen()
+
+    def _copy_screen(self) -> None:
+        for name in SCREEN_FIELDS:
+            setattr(self, name, getattr(self._screen, name))
+        ratings = self._screen.ratings
+        self.moves = [{**m, "rating": ratings.get(m["id"], 0)} for m in self._screen.moves]
+
+    def _link(self) -> CockpitLink | None:
+        return _LINKS.get(self.router.session.client_token)
+
+    # ---- client files ----------------------------------------------------------------------------------
+
+    @rx.event
+    async def search_clients(self, text: str) -> None:
+        self.search_text = text
+        files = ClientFiles(BACKEND_URL, self._token)
+        try:
+            self.found = [
+                {
+                    "id": c["id"],
+                    "name": c["name"],
+                    "contact": c["contact_info"] or "",
+                    "archetype": c["archetype"] or "",
+                }
+                for c in await files.search(text)
+            ]
+        except (BackendError, OSError):
+            self.found = []
+        finally:
+            await files.close()
+
+    @rx.event
+    async def create_client(self, form: dict[str, Any]) -> None:
+        name = str(form.get("name", "")).strip()
+        link = self._link()
+        if name and link is not None:
+            await link.open_new_client(name, str(form.get("contact", "")).strip() or None)
+
+    @rx.event
+    async def open_client(self, client_id: int) -> None:
+        link = self._link()
+        if link is not None:
+            await link.open_client(client_id)
+            self.found = []
+
+    @rx.event
+    def choose_client(self) -> None:
+        """Back to the client panel (the session stays as it is until another client is opened)."""
+        self._screen.session_id = 0
+        self.session_id = 0
+
+    @rx.event
+    async def archive_client(self, client_id: int) -> None:
+        files = ClientFiles(BACKEND_URL, self._token)
+        try:
+            await files.archive(client_id)
+        finally:
+            await files.close()
+        self.found = [c for c in self.found if c["id"] != client_id]
+
+    # ---- the conversation ------------------------------------------------------------------------------
+
+    @rx.event
+    async def send_observation(self, form: dict[str, Any]) -> None:
+        await self._observe(str(form.get("observation", "")))
+
+    @rx.event
+    async def use_chip(self, text: str) -> None:
+        await self._observe(text)
+
+    async def _observe(self, text: str) -> None:
+        text = text.strip()
+        link = self._link()
+        if not text or link is None or not self.session_id:
+            return
+        self.observation = ""
+        await link.observe(text)  # kept in the link's outbox until acknowledged: never lost
+        self._screen.history.append({"kind": "observation", "text": text})
+        self._screen.pending = len(link.outbox)
+        self._copy_screen()
+
+    @rx.event
+    async def other_moves(self) -> None:
+        link = self._link()
+        if link is not None:
+            await link.regenerate()
+
+    @rx.event
+    async def rate(self, suggestion_id: str, rating: int) -> None:
+        link = self._link()
+        if link is not None:
+            await link.feedback(suggestion_id, rating)
+
+    @rx.event
+    def toggle_explanation(self, name: str) -> None:
+        self.opened_explanation = "" if self.opened_explanation == name else name
+
+    @rx.event
+    async def ask_advisor(self, form: dict[str, Any]) -> None:
+        text = str(form.get("question", "")).strip()
+        link = self._link()
+        if text and link is not None:
+            self._screen.advisor.append({"role": "me", "text": text})
+            self._copy_screen()
+            await link.ask_advisor(text)
+
+    @rx.event
+    async def open_strategy(self) -> None:
+        self.show_strategy = True
+        link = self._link()
+        if link is not None:
+            await link.strategy()
+
+    @rx.event
+    def close_strategy(self) -> None:
+        self.show_strategy = False
+
+    @rx.event
+    def toggle_advisor(self) -> None:
+        self.show_advisor = not self.show_advisor
+
+    @rx.event
+    def set_language_to(self, language: str | list[str]) -> None:
+        chosen = language if isinstance(language, str) else language[0]
+        self.language = chosen
+        self._screen.language = chosen

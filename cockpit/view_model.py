@@ -1,0 +1,163 @@
+"""What the cockpit shows, computed from protocol events — plain Python, tested without a browser.
+
+The Reflex state (cockpit/state.py) holds a :class:`Screen` and applies every event from the backend to it
+with :func:`apply`; the UI only renders these small, display-ready lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cockpit.texts import t
+
+INDICATOR_ORDER = ("purchase_readiness", "deal_potential", "archetype_confidence", "churn_risk", "fun_drive_risk")
+RISKS = {"churn_risk", "fun_drive_risk"}  # high is bad: shown in warning colours
+MOVE_KINDS = ("question", "argument", "objection_response", "action")
+
+
+@dataclass
+class Screen:
+    language: str = "pl"
+    session_id: int = 0
+    client_name: str = ""
+    history: list[dict[str, str]] = field(default_factory=list)  # {"kind", "text"}
+    indicators: list[dict[str, Any]] = field(default_factory=list)
+    archetypes: list[dict[str, Any]] = field(default_factory=list)
+    leader_note: str = ""
+    knowledge: list[dict[str, Any]] = field(default_factory=list)
+    moves: list[dict[str, Any]] = field(default_factory=list)
+    moves_key: str = ""  # "<interaction_id>:<batch>" of the moves shown
+    moves_note: str = ""  # e.g. degraded mode, said in words
+    ratings: dict[str, int] = field(default_factory=dict)
+    advisor: list[dict[str, str]] = field(default_factory=list)  # {"role": "me"|"advisor", "text"}
+    strategy: dict[str, list[str]] = field(default_factory=dict)
+    strategy_note: str = ""
+    llm_state: str = ""
+    llm_note: str = ""
+    rules_error: str = ""
+    error: str = ""
+    connected: bool = False
+    connection_note: str = ""
+    pending: int = 0
+
+
+def indicators(data: dict[str, dict[str, Any]], language: str) -> list[dict[str, Any]]:
+    rows = []
+    for name in INDICATOR_ORDER:
+        item = data.get(name)
+        if item is None:
+            continue
+        because = [f"{c['points']:+d} {c['reason']}" for c in item["because"]]
+        rows.append(
+            {
+                "name": name,
+                "label": t(language, name),
+                "value": int(item["value"]),
+                "risk": name in RISKS,
+                "because": because or [t(language, "no_rules")],
+            }
+        )
+    return rows
+
+
+def archetypes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"slug": a["slug"], "name": a["name"], "percent": round(100 * a["probability"]), "leader": i == 0}
+        for i, a in enumerate(items[:5])
+    ]
+
+
+def move_card(move: dict[str, Any], language: str) -> dict[str, Any]:
+    return {
+        "id": move["id"],
+        "kind": move["kind"],
+        "label": t(language, move["kind"]),
+        "text": move["text"],
+        "why": move["why"],
+    }
+
+
+def apply(screen: Screen, event: dict[str, Any]) -> None:
+    """Fold one backend event into what the screen shows."""
+    kind = event["type"]
+    lang = screen.language
+    if kind == "connection":
+        screen.connected = event["state"] == "connected"
+        screen.pending = event.get("pending", 0)
+        screen.connection_note = "" if screen.connected else t(lang, f"connection_{event['state']}")
+    elif kind in ("hello", "status"):
+        status = event["status"] if kind == "hello" else event
+        screen.llm_state = status["llm"]
+        screen.llm_note = "" if status["llm"] == "up" else t(lang, f"llm_{status['llm']}")
+        screen.rules_error = status.get("rules_error") or ""
+    elif kind == "error":
+        screen.error = t(lang, f"error_{event['code']}", default=event["message"])
+    elif kind == "session":
+        _session(screen, event)
+    elif kind == "ack":
+        screen.error = ""
+    elif kind == "fast_result":
+        _fast(screen, event)
+    elif kind == "assessment":
+        screen.indicators = indicators(event["indicators"], lang)
+    elif kind == "move":
+        _streamed_move(screen, event)
+    elif kind == "moves":
+        screen.moves_key = f"{event['interaction_id']}:{event['batch']}"
+        screen.moves = [move_card(m, lang) for m in event["moves"]]
+        screen.moves_note = t(lang, "moves_degraded") if event["mode"] == "degraded" else ""
+    elif kind == "feedback_saved":
+        screen.ratings[event["suggestion_id"]] = event["rating"]
+    elif kind == "advisor_delta":
+        if not screen.advisor or screen.advisor[-1]["role"] != "advisor":
+            screen.advisor.append({"role": "advisor", "text": ""})
+        screen.advisor[-1]["text"] += event["delta"]
+    elif kind == "advisor_done":
+        if not screen.advisor or screen.advisor[-1]["role"] != "advisor":
+            screen.advisor.append({"role": "advisor", "text": ""})
+        screen.advisor[-1]["text"] = event["text"]
+    elif kind == "strategy":
+        screen.strategy = event["sections"]
+        screen.strategy_note = t(lang, "strategy_degraded") if event["mode"] == "degraded" else ""
+
+
+def _session(screen: Screen, event: dict[str, Any]) -> None:
+    screen.session_id = event["session_id"]
+    screen.client_name = event["client"]["name"]
+    screen.history = [{"kind": h["kind"], "text": h["text"]} for h in event["history"]]
+    screen.advisor = [{"role": "me", "text": h["text"]} for h in event["history"] if h["kind"] == "advisor"]
+    screen.strategy = {}
+    latest = event.get("latest") or {}
+    if latest.get("fast_result"):
+        _fast(screen, {"interaction_id": latest["interaction_id"], **latest["fast_result"]}, keep_moves=True)
+    if latest.get("assessment"):
+        screen.indicators = indicators(latest["assessment"]["indicators"], screen.language)
+    if latest.get("moves"):
+        apply(screen, {"type": "moves", **latest["moves"]})
+    elif not latest:
+        screen.moves, screen.indicators, screen.archetypes, screen.knowledge = [], [], [], []
+
+
+def _fast(screen: Screen, event: dict[str, Any], keep_moves: bool = False) -> None:
+    lang = screen.language
+    screen.indicators = indicators(event["indicators"], lang)
+    screen.archetypes = archetypes(event["archetypes"])
+    leader = event["archetypes"][0]["name"] if event["archetypes"] else ""
+    screen.leader_note = t(lang, "leader_changed", name=leader) if event.get("leader_changed") else ""
+    screen.knowledge = [
+        {"slug": k["slug"], "title": k["title"], "summary": k["summary"]} for k in event["knowledge"][:4]
+    ]
+    screen.rules_error = event.get("rules_error") or ""
+    if not keep_moves:
+        screen.moves, screen.moves_key, screen.moves_note = [], "", ""  # the new moves stream in next
+
+
+def _streamed_move(screen: Screen, event: dict[str, Any]) -> None:
+    key = f"{event['interaction_id']}:{event['batch']}"
+    if key != screen.moves_key:  # a new observation or "generate others": its moves replace the shown ones
+        screen.moves_key = key
+        screen.moves = []
+    card = move_card(event, screen.language)
+    screen.moves = [m for m in screen.moves if m["kind"] != card["kind"]] + [card]
+    screen.moves.sort(key=lambda m: MOVE_KINDS.index(m["kind"]))

@@ -1,0 +1,161 @@
+"""The cockpit's screen logic, without a browser: protocol events in, display-ready lists out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cockpit import cockpit
+from cockpit.view_model import Screen, apply
+
+INDICATORS = {
+    "purchase_readiness": {
+        "value": 35,
+        "because": [{"rule": "asks-financing", "points": 10, "reason": "Pyta o finansowanie"}],
+    },
+    "churn_risk": {"value": 20, "because": []},
+    "fun_drive_risk": {"value": 10, "because": []},
+    "deal_potential": {"value": 45, "because": []},
+    "archetype_confidence": {"value": 60, "because": []},
+}
+FAST = {
+    "type": "fast_result",
+    "seq": 2,
+    "session_id": 7,
+    "interaction_id": 11,
+    "language": "pl",
+    "archetypes": [
+        {"slug": "family-guardian", "name": "Strażnik Rodziny", "probability": 0.6, "reasons": []},
+        {"slug": "bargain-hunter", "name": "Łowca Okazji", "probability": 0.1, "reasons": []},
+    ],
+    "leader_changed": True,
+    "knowledge": [{"slug": "family-safety", "title": "Rodzina", "summary": "Foteliki", "score": 0.5, "triggers": []}],
+    "cues": [],
+    "indicators": INDICATORS,
+    "rules_error": None,
+}
+
+
+def move(kind: str, batch: int = 0, iid: int = 11) -> dict[str, Any]:
+    return {
+        "type": "move",
+        "interaction_id": iid,
+        "batch": batch,
+        "id": f"{iid}:{batch}:{kind}",
+        "kind": kind,
+        "text": f"{kind} {batch}",
+        "why": "bo tak",
+        "source": "llm",
+    }
+
+
+def test_fast_result_fills_indicators_archetypes_and_knowledge() -> None:
+    screen = Screen()
+    apply(screen, FAST)
+    assert [i["name"] for i in screen.indicators][:2] == ["purchase_readiness", "deal_potential"]
+    readiness = screen.indicators[0]
+    assert readiness["label"] == "Gotowość zakupu" and readiness["value"] == 35
+    assert readiness["because"] == ["+10 Pyta o finansowanie"]
+    assert screen.indicators[-1]["risk"] is True
+    assert screen.archetypes[0] == {
+        "slug": "family-guardian",
+        "name": "Strażnik Rodziny",
+        "percent": 60,
+        "leader": True,
+    }
+    assert screen.leader_note == "Zmiana archetypu: teraz Strażnik Rodziny"
+    assert screen.knowledge == [{"slug": "family-safety", "title": "Rodzina", "summary": "Foteliki"}]
+
+
+def test_moves_stream_in_order_and_other_suggestions_replace_them() -> None:
+    screen = Screen(language="en")
+    apply(screen, FAST)
+    for kind in ("argument", "question"):
+        apply(screen, move(kind))
+    assert [m["kind"] for m in screen.moves] == ["question", "argument"]
+    assert screen.moves[0]["label"] == "Question"
+    apply(screen, move("question", batch=1))
+    assert [m["text"] for m in screen.moves] == ["question 1"]  # the new batch replaces the old one
+    apply(
+        screen,
+        {
+            "type": "moves",
+            "interaction_id": 11,
+            "batch": 1,
+            "mode": "degraded",
+            "model": None,
+            "reason": "x",
+            "moves": [move(k, 1) for k in ("question", "argument", "objection_response", "action")],
+        },
+    )
+    assert len(screen.moves) == 4 and screen.moves_note.startswith("Degraded mode")
+    apply(screen, {**FAST, "interaction_id": 12})
+    assert screen.moves == []  # a new observation: its moves stream in next
+
+
+def test_advisor_streams_and_status_is_said_in_words() -> None:
+    screen = Screen()
+    for delta in ("Zapytaj ", "o dzieci"):
+        apply(screen, {"type": "advisor_delta", "interaction_id": 3, "delta": delta})
+    assert screen.advisor == [{"role": "advisor", "text": "Zapytaj o dzieci"}]
+    apply(
+        screen,
+        {
+            "type": "advisor_done",
+            "interaction_id": 3,
+            "mode": "llm",
+            "model": "m",
+            "text": "Zapytaj o dzieci.",
+            "reason": None,
+        },
+    )
+    assert screen.advisor[-1]["text"] == "Zapytaj o dzieci."
+    apply(screen, {"type": "status", "llm": "degraded", "model": None, "detail": "x", "rules_error": "bad.toml"})
+    assert "awaryjnym" in screen.llm_note and screen.rules_error == "bad.toml"
+    apply(screen, {"type": "connection", "state": "reconnecting", "pending": 2})
+    assert not screen.connected and screen.pending == 2 and "łączę ponownie" in screen.connection_note
+    apply(screen, {"type": "error", "code": "database_unavailable", "message": "m"})
+    assert "Baza danych" in screen.error
+
+
+def test_a_session_snapshot_restores_the_screen() -> None:
+    screen = Screen()
+    apply(
+        screen,
+        {
+            "type": "session",
+            "seq": 9,
+            "session_id": 7,
+            "client": {"name": "Anna"},
+            "summary": "",
+            "key_facts": [],
+            "earlier_sessions": 0,
+            "ended": False,
+            "history": [
+                {"interaction_id": 11, "kind": "observation", "text": "Pyta o leasing"},
+                {"interaction_id": 12, "kind": "advisor", "text": "Co dalej?"},
+            ],
+            "latest": {
+                "interaction_id": 11,
+                "fast_result": {
+                    k: v for k, v in FAST.items() if k not in ("type", "seq", "session_id", "interaction_id")
+                },
+                "assessment": None,
+                "moves": {
+                    "interaction_id": 11,
+                    "batch": 0,
+                    "mode": "llm",
+                    "model": "m",
+                    "reason": None,
+                    "moves": [move(k) for k in ("question", "argument", "objection_response", "action")],
+                },
+            },
+        },
+    )
+    assert screen.session_id == 7 and screen.client_name == "Anna"
+    assert [h["text"] for h in screen.history] == ["Pyta o leasing", "Co dalej?"]
+    assert screen.advisor == [{"role": "me", "text": "Co dalej?"}]
+    assert len(screen.moves) == 4 and screen.indicators and screen.archetypes
+
+
+def test_the_app_compiles_its_page() -> None:
+    assert cockpit.index() is not None
