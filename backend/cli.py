@@ -28,17 +28,24 @@ def cmd_up(args: argparse.Namespace) -> int:
     with runtime.database_url(settings) as url:
         runtime.migrate(url)
         first = asyncio.run(runtime.ensure_first_admin(settings, url))
-        built = runtime.build_engine(settings)
         host, port = sock.getsockname()[:2]
         base = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
-        print(f"\nSufler is up.\n  backend   {base}\n  health    {base}/health\n  API docs  {base}/schema/swagger")
-        if first.password:
-            print(
-                f"  log in as {first.username!r} with password {first.password!r}"
-                f"  (POST {base}/auth/login; stored in {settings.data_dir / 'first-login.txt'})"
-            )
-        print("Press Ctrl-C to stop.\n", flush=True)
-        runtime.serve(settings, url, sock, built)
+        with runtime.cockpit(settings, base.replace("localhost", "127.0.0.1")) as ui:
+            built = runtime.build_engine(settings)  # while the cockpit builds
+            if ui is not None:
+                print("Starting the cockpit (the first time builds it, which takes a minute) ...", flush=True)
+                ui.wait_ready()
+            print("\nSufler is up.")
+            if ui is not None:
+                print(f"  cockpit   {ui.url}   <- open this")
+            print(f"  backend   {base}\n  health    {base}/health\n  API docs  {base}/schema/swagger")
+            if first.password:
+                print(
+                    f"  log in as {first.username!r} with password {first.password!r}"
+                    f"  (stored in {settings.data_dir / 'first-login.txt'})"
+                )
+            print("Press Ctrl-C to stop.\n", flush=True)
+            runtime.serve(settings, url, sock, built)
     print("Sufler stopped.", flush=True)
     return 0
 

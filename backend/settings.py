@@ -136,6 +136,16 @@ class LLMSettings(_Section):
         return tuple(self.models.split(","))
 
 
+class CockpitSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_COCKPIT_", extra="ignore", frozen=True)
+
+    enabled: bool = Field(default=True, description="`sufler up` also starts the cockpit (Reflex).")
+    port: int = Field(default=3000, ge=1, le=65535, description="Port of the cockpit (page and its socket).")
+    backend_url: str | None = Field(
+        default=None, description="How the cockpit reaches the backend; unset: the backend `sufler up` started."
+    )
+
+
 class LogSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_LOG_", extra="ignore", frozen=True)
 
@@ -158,6 +168,7 @@ class Settings(_Section):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     qdrant: QdrantSettings = Field(default_factory=QdrantSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    cockpit: CockpitSettings = Field(default_factory=CockpitSettings)
 
     @property
     def production(self) -> bool:

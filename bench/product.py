@@ -27,6 +27,7 @@ async def running_product(data_dir: str, **env: str) -> AsyncIterator[Product]:
         "SUFLER_DATA_DIR": data_dir,
         "SUFLER_SERVER_PORT": "0",
         "SUFLER_LOG_LEVEL": "WARNING",
+        "SUFLER_COCKPIT_ENABLED": "false",
         "HF_HUB_OFFLINE": "1",
         **env,
     }

@@ -9,10 +9,13 @@ from dataclasses import fields
 from typing import Any
 
 import reflex as rx
+import structlog
 
 from cockpit.api import BackendError, ClientFiles, CockpitLink, login
 from cockpit.texts import CHIPS, t
 from cockpit.view_model import Screen, apply
+
+log = structlog.get_logger(__name__)
 
 BACKEND_URL = os.environ.get("SUFLER_COCKPIT_BACKEND_URL", "http://127.0.0.1:8000")
 
@@ -126,7 +129,11 @@ class CockpitState(rx.State):
             event = await inbox.get()
             async with self:
                 self._screen.language = self.language
-                apply(self._screen, event)
+                try:
+                    apply(self._screen, event)
+                except (KeyError, TypeError, ValueError):
+                    # One event the screen cannot show must not stop the ones after it.
+                    log.exception("cockpit_event_not_shown", event_type=event.get("type"))
                 self._screen.pending = len(link.outbox)
                 self._copy_screen()
 

@@ -63,7 +63,7 @@ async def test_invalid_configuration_is_refused_with_a_message(tmp_path: Path) -
 async def test_up_runs_the_embedded_default_and_stops_cleanly(tmp_path: Path) -> None:
     """`sufler up` with nothing configured: its own PostgreSQL, migrations, a first admin, the backend."""
     data = tmp_path / "data"
-    env = env_for(SUFLER_DATA_DIR=str(data), SUFLER_SERVER_PORT="0")
+    env = env_for(SUFLER_DATA_DIR=str(data), SUFLER_SERVER_PORT="0", SUFLER_COCKPIT_ENABLED="false")
     proc = await asyncio.create_subprocess_exec(
         *SUFLER, "up", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
     )

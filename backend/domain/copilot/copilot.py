@@ -135,7 +135,8 @@ class Copilot:
             result = {"mode": "llm", "model": answer.model, "reason": None}
         conv.shown_moves.extend(m.text for m in suggested)
         result["moves"] = [views.move(m, f"{prefix}:{m.kind}") for m in suggested]
-        emit("moves", {"interaction_id": conv.interaction_id, "batch": batch, **result})
+        result = {"interaction_id": conv.interaction_id, "batch": batch, **result}  # stored as sent
+        emit("moves", result)
         return result
 
     async def advise(self, conv: Conversation, question: str, interaction_id: int, emit: Emit) -> dict[str, Any]:

@@ -1,0 +1,145 @@
+"""The cockpit in a real browser (Debian's Chromium via Playwright) against the real backend, real PostgreSQL
+and the fake Ollama: the salesperson's whole path, a page reload, and a backend restart mid-conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+from sqlalchemy import select
+
+from backend.db.models import Interaction
+from backend.runtime import bind_socket, cockpit
+from backend.settings import CockpitSettings, ServerSettings, Settings
+from tests.socket.conftest import PASSWORD, Backend, StartBackend
+
+SHOTS = Path(__file__).parent / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1440, "height": 900}}
+
+
+def free_port() -> int:
+    sock = bind_socket("127.0.0.1", 0)
+    port: int = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield launched
+        await launched.close()
+
+
+async def log_in(page: Page, url: str, username: str) -> None:
+    await page.goto(url)
+    await page.fill("#username", username)
+    await page.fill("#password", PASSWORD)
+    await page.get_by_role("button", name=re.compile("Zaloguj|Log in")).click()
+
+
+async def no_horizontal_scroll(page: Page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"] + 1  # type: ignore[index]
+
+
+async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
+    """Log in → new client → observation → indicators and four moves → others → thumbs up → strategy → advisor."""
+    await log_in(page, url, username)
+    await page.get_by_placeholder(re.compile("Imię|Name")).fill(f"Anna Nowak {size}")
+    await page.get_by_role("button", name=re.compile("Nowy klient|New client")).click()
+    await page.locator("#observation").fill("Klient pyta o leasing na firmę i fotelik Isofix dla dzieci")
+    await page.keyboard.press("Enter")
+    cards = page.locator(".move-card")
+    await expect(cards).to_have_count(4, timeout=20_000)
+    await expect(page.locator(".indicator")).to_have_count(5)
+    await expect(page.get_by_text("Strażnik Rodziny").first).to_be_visible()
+    first_text = await cards.first.inner_text()
+
+    await page.get_by_role("button", name=re.compile("Inne propozycje|Other suggestions")).click()
+    await expect(cards.first).not_to_have_text(first_text, timeout=20_000)
+    await expect(cards).to_have_count(4)
+    thumbs = cards.first.get_by_role("button", name=re.compile("Pomocne|Helpful"))
+    await thumbs.click()
+    await expect(thumbs).to_have_attribute("aria-pressed", "true", timeout=10_000)
+
+    await page.get_by_role("button", name=re.compile("^(Pełna strategia|Full strategy)$")).click()
+    await expect(page.get_by_role("tabpanel")).to_contain_text("summary_and_motivations", timeout=20_000)
+    await page.get_by_role("button", name=re.compile("^(Doradca|Advisor)$")).click()
+    await page.get_by_label("advisor question").fill("Jak przekonać żonę klienta?")
+    await page.get_by_label("advisor question").press("Enter")
+    await expect(page.get_by_text(re.compile("Advice about: .*Jak przekonać żonę"))).to_be_visible(timeout=20_000)
+
+    await no_horizontal_scroll(page)
+    SHOTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"cockpit-{size}.png"))
+
+
+@pytest.mark.parametrize("pg_server_url", ["embedded"], indirect=True)  # one cockpit build is enough
+async def test_a_salesperson_works_clients_through_the_cockpit(
+    pg_server_url: str, start_backend: StartBackend, settings: Settings, browser: Browser, tmp_path: Path
+) -> None:
+    backend_port, cockpit_port = free_port(), free_port()
+    ui_settings = settings.model_copy(
+        update={
+            "cockpit": CockpitSettings(port=cockpit_port),
+            "server": ServerSettings(host="127.0.0.1", port=backend_port),
+            "data_dir": tmp_path,
+        }
+    )
+    url = f"http://127.0.0.1:{cockpit_port}/"
+    with cockpit(ui_settings, f"http://127.0.0.1:{backend_port}") as ui:
+        assert ui is not None
+        async with start_backend(port=backend_port) as backend:
+            await asyncio.to_thread(ui.wait_ready)
+            username = await username_of(backend)
+            phone = await browser.new_page(viewport=SIZES["phone"])  # type: ignore[arg-type]
+            await work_a_client(phone, url, username, "phone")
+            laptop = await browser.new_page(viewport=SIZES["laptop"])  # type: ignore[arg-type]
+            await work_a_client(laptop, url, username, "laptop")
+
+            await laptop.reload()  # the session survives a reload
+            await expect(laptop.get_by_text("Klient pyta o leasing na firmę").first).to_be_visible(timeout=20_000)
+            await expect(laptop.locator(".move-card")).to_have_count(4, timeout=20_000)
+
+        # The backend is down: the cockpit says so, and keeps what the salesperson types.
+        await expect(laptop.get_by_text(re.compile("Brak połączenia|Connection lost"))).to_be_visible(timeout=20_000)
+        await laptop.locator("#observation").fill("Wpisane bez połączenia: pyta o VAT")
+        await laptop.keyboard.press("Enter")
+        await expect(laptop.get_by_text(re.compile("Czeka na wysłanie|Waiting to send"))).to_be_visible()
+
+        async with start_backend(port=backend_port) as restarted:
+            await expect(laptop.get_by_text(re.compile("Brak połączenia|Connection lost"))).to_be_hidden(timeout=30_000)
+            await expect(laptop.get_by_text(re.compile("Czeka na wysłanie|Waiting to send"))).to_be_hidden(
+                timeout=20_000
+            )
+            await expect(laptop.locator(".move-card")).to_have_count(4, timeout=20_000)
+            async with restarted.db.sessions() as db:
+                stored = await db.scalar(
+                    select(Interaction.id).where(Interaction.user_input == "Wpisane bez połączenia: pyta o VAT")
+                )
+            assert stored is not None
+            await laptop.screenshot(path=str(SHOTS / "cockpit-after-restart.png"))
+
+
+async def username_of(backend: Backend) -> str:
+    async with backend.http() as http:
+        me = await http.get("/auth/me")
+    return str(me.json()["username"])
