@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import signal
 import sys
 
 from backend.settings import SettingsError, load_settings
@@ -19,11 +20,18 @@ def _password_from_user() -> str:
     return first
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """The embedded default: database, migrations, first admin, backend; Ctrl-C stops all of it."""
     from backend import runtime
 
     settings = load_settings()
+    # SIGTERM (a service manager, `kill`) stops everything as Ctrl-C does, so the database and the cockpit
+    # are not left running; uvicorn installs its own handlers while it serves.
+    signal.signal(signal.SIGTERM, _interrupt)
     sock = runtime.bind_socket(settings.server.host, settings.server.port)
     with runtime.database_url(settings) as url:
         runtime.migrate(url)
