@@ -19,7 +19,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-__all__ = ("BackendError", "ClientFiles", "CockpitLink", "login")
+__all__ = ("BackendError", "ClientFiles", "CockpitLink", "login", "save_language")
 
 OnEvent = Callable[[dict[str, Any]], Awaitable[None]]
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)  # seconds between reconnect attempts, the last one repeating
@@ -47,6 +47,15 @@ def _json_or_error(response: httpx.Response) -> Any:
         error = body.get("error", {}) if isinstance(body, dict) else {}
         raise BackendError(error.get("code", "http_error"), error.get("message", response.text))
     return body
+
+
+async def save_language(base_url: str, token: str, language: str) -> None:
+    """Remember the user's cockpit language on the backend (so every device of theirs uses it)."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        response = await http.patch(
+            "/auth/me", json={"language": language}, headers={"Authorization": f"Bearer {token}"}
+        )
+    _json_or_error(response)
 
 
 class ClientFiles:

@@ -11,7 +11,7 @@ from typing import Any
 import reflex as rx
 import structlog
 
-from cockpit.api import BackendError, ClientFiles, CockpitLink, login
+from cockpit.api import BackendError, ClientFiles, CockpitLink, login, save_language
 from cockpit.texts import CHIPS, t
 from cockpit.view_model import Screen, apply
 
@@ -29,7 +29,7 @@ class CockpitState(rx.State):
     _token: str = ""  # backend-only: never sent to the browser
     _screen: Screen = Screen()
     username: str = ""
-    language: str = rx.LocalStorage("pl", name="sufler_language", sync=True)
+    language: str = "pl"  # the user's, from the backend at login
     login_error: str = ""
 
     # A copy of the Screen fields the UI renders.
@@ -86,6 +86,8 @@ class CockpitState(rx.State):
             return None
         self._token = issued["token"]
         self.username = issued["user"]["username"]
+        self.language = issued["user"].get("language", "pl")
+        self._screen.language = self.language
         self.login_error = ""
         return CockpitState.listen
 
@@ -258,7 +260,12 @@ class CockpitState(rx.State):
         self.show_advisor = not self.show_advisor
 
     @rx.event
-    def set_language_to(self, language: str | list[str]) -> None:
+    async def set_language_to(self, language: str | list[str]) -> None:
         chosen = language if isinstance(language, str) else language[0]
         self.language = chosen
         self._screen.language = chosen
+        if self._token:
+            try:
+                await save_language(BACKEND_URL, self._token, chosen)
+            except (BackendError, OSError):
+                log.warning("language_not_saved")  # still switched here; remembered next time it works

@@ -34,7 +34,7 @@ async def test_login_returns_token_and_cookie_and_me_answers(http: httpx.AsyncCl
     response = await login(http, user.username)
     assert response.status_code == 200
     body = response.json()
-    assert body["user"] == {"id": user.id, "username": user.username, "role": "lead", "active": True}
+    assert body["user"] == {"id": user.id, "username": user.username, "role": "lead", "active": True, "language": "pl"}
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
     # Bearer token (API clients, the cockpit backend) ...
@@ -115,3 +115,17 @@ async def test_request_id_is_echoed_and_openapi_is_served(http: httpx.AsyncClien
     assert response.headers["x-request-id"] == "abc-123"
     spec = (await http.get("/schema/openapi.json")).json()
     assert {"/health", "/auth/login", "/auth/logout", "/auth/me"} <= set(spec["paths"])
+
+
+async def test_the_cockpit_language_is_remembered_per_user(http: httpx.AsyncClient, make_user: MakeUser) -> None:
+    user = await make_user()
+    token = (await http.post("/auth/login", json={"username": user.username, "password": PASSWORD})).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    http.cookies.clear()
+    assert (await http.get("/auth/me", headers=headers)).json()["language"] == "pl"
+    changed = await http.patch("/auth/me", json={"language": "en"}, headers=headers)
+    assert changed.status_code == 200 and changed.json()["language"] == "en"
+    again = (await http.post("/auth/login", json={"username": user.username, "password": PASSWORD})).json()
+    assert again["user"]["language"] == "en"  # another device gets it at login
+    bad = await http.patch("/auth/me", json={"language": "de"}, headers=headers)
+    assert bad.status_code == 400

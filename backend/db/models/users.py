@@ -33,3 +33,5 @@ class User(IdMixin, TimestampsMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    # The cockpit's language for this user ("pl" or "en"), remembered across devices.
+    language: Mapped[str] = mapped_column(String(2), server_default="pl")

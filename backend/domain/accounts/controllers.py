@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from backend.db.models import User as UserRow
-from backend.domain.accounts.schemas import LoginRequest, LoginResponse, User
+from backend.domain.accounts.schemas import LoginRequest, LoginResponse, Preferences, User
 from backend.domain.accounts.services import AccountService
 
 
@@ -46,3 +46,8 @@ class AuthController(Controller):
     @get("/me", summary="The logged-in user")
     async def me(self, request: Request[UserRow, str, Any]) -> User:
         return User.model_validate(request.user)
+
+    @patch("/me", summary="Change the logged-in user's preferences (the cockpit language)")
+    async def preferences(self, data: JSONBody[Preferences], request: Request[UserRow, str, Any]) -> User:
+        accounts: AccountService = request.app.state.accounts
+        return User.model_validate(await accounts.set_language(request.user.id, data.language))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +22,13 @@ class User(BaseModel):
     username: str
     role: Role
     active: bool
+    language: str
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["pl", "en"]
 
 
 class LoginResponse(BaseModel):

@@ -51,7 +51,7 @@ class AccountService:
             raise InvalidInput("A username is 1-64 letters, digits or . _ @ - and starts with a letter or digit.")
         if len(password) < MIN_PASSWORD_LENGTH:
             raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
-        user = User(username=username, password_hash=hash_password(password), role=role, active=True)
+        user = User(username=username, password_hash=hash_password(password), role=role, active=True, language="pl")
         try:
             async with self.db.transaction() as session:
                 session.add(user)
@@ -104,6 +104,14 @@ class AccountService:
                 .where(AuthToken.token_hash == self._token_hash(token), AuthToken.revoked_at.is_(None))
                 .values(revoked_at=datetime.now(UTC))
             )
+
+    async def set_language(self, user_id: int, language: str) -> User:
+        async with self.db.transaction() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise NotAuthenticated()
+            user.language = language
+        return user
 
     async def set_active(self, username: str, active: bool) -> None:
         async with self.db.transaction() as session:
