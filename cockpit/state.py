@@ -61,6 +61,8 @@ class CockpitState(rx.State):
     show_strategy: bool = False
     show_advisor: bool = False
     opened_explanation: str = ""
+    opened_knowledge: str = ""
+    knowledge_facts: list[str] = []
 
     # ---- texts -----------------------------------------------------------------------------------------
 
@@ -234,6 +236,25 @@ class CockpitState(rx.State):
     @rx.event
     def toggle_explanation(self, name: str) -> None:
         self.opened_explanation = "" if self.opened_explanation == name else name
+
+    @rx.event
+    async def toggle_knowledge(self, slug: str) -> None:
+        """Open a knowledge card: its hard facts (those to confirm are marked) and strategies, from the backend."""
+        if self.opened_knowledge == slug:
+            self.opened_knowledge = ""
+            return
+        files = ClientFiles(BACKEND_URL, self._token)
+        try:
+            module = await files.knowledge(slug, self.language)
+        except (BackendError, OSError):
+            return
+        finally:
+            await files.close()
+        mark = " ⚠ " + t(self.language, "verify")
+        self.knowledge_facts = [f["text"] + (mark if f["verify"] else "") for f in module["facts"]] + module[
+            "strategies"
+        ]
+        self.opened_knowledge = slug
 
     @rx.event
     async def ask_advisor(self, form: dict[str, Any]) -> None:

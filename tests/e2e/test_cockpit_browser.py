@@ -77,6 +77,8 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     await expect(cards).to_have_count(4, timeout=20_000)
     await expect(page.get_by_text("Strażnik Rodziny").first).to_be_visible()
     first_text = await cards.first.inner_text()
+    await page.locator(".knowledge-card").first.click()  # a card opens to its facts; numbers to confirm are marked
+    await expect(page.get_by_text(re.compile("do potwierdzenia|to be confirmed")).first).to_be_visible(timeout=10_000)
 
     await page.get_by_role("button", name=re.compile("Inne propozycje|Other suggestions")).click()
     await expect(cards.first).not_to_have_text(first_text, timeout=20_000)

@@ -80,3 +80,10 @@ async def test_client_files_need_a_login(http: httpx.AsyncClient) -> None:
     http.headers.pop("Authorization", None)
     response = await http.get("/clients/")
     assert response.status_code == 401
+
+
+async def test_a_knowledge_card_has_its_facts_with_verify_marks(api: httpx.AsyncClient) -> None:
+    module = (await api.get("/knowledge/company-purchase", params={"language": "en"})).json()
+    assert module["title"].startswith("Company purchase") or module["title"]
+    assert any(f["verify"] for f in module["facts"]) and module["strategies"]
+    assert (await api.get("/knowledge/no-such-module")).json()["error"]["code"] == "not_found"
