@@ -11,8 +11,9 @@ from typing import Any
 import reflex as rx
 import structlog
 
+from cockpit import view_model
 from cockpit.api import BackendError, ClientFiles, CockpitLink, login, save_language
-from cockpit.texts import CHIPS, t
+from cockpit.texts import t
 from cockpit.view_model import Screen, apply
 
 log = structlog.get_logger(__name__)
@@ -22,7 +23,7 @@ BACKEND_URL = os.environ.get("SUFLER_COCKPIT_BACKEND_URL", "http://127.0.0.1:800
 # Live links per browser tab (Reflex client token). They hold sockets, so they cannot live in the state.
 _LINKS: dict[str, CockpitLink] = {}
 _INBOX: dict[str, asyncio.Queue[dict[str, Any]]] = {}
-SCREEN_FIELDS = [f.name for f in fields(Screen) if f.name not in ("language", "ratings")]
+SCREEN_FIELDS = [f.name for f in fields(Screen) if f.name not in ("language", "ratings", "stage")]
 
 
 class CockpitState(rx.State):
@@ -66,9 +67,7 @@ class CockpitState(rx.State):
 
     # ---- texts -----------------------------------------------------------------------------------------
 
-    @rx.var
-    def chips(self) -> list[dict[str, str]]:
-        return [{"key": key, "text": t(self.language, key)} for key in CHIPS]
+    chips: list[dict[str, str]] = view_model.chips(Screen())
 
     @rx.var
     def logged_in(self) -> bool:
@@ -144,6 +143,7 @@ class CockpitState(rx.State):
     def _copy_screen(self) -> None:
         for name in SCREEN_FIELDS:
             setattr(self, name, getattr(self._screen, name))
+        self.chips = view_model.chips(self._screen)
         ratings = self._screen.ratings
         self.moves = [{**m, "rating": ratings.get(m["id"], 0)} for m in self._screen.moves]
 

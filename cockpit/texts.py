@@ -89,9 +89,23 @@ TEXTS: dict[str, dict[str, str]] = {
     "chip_company": {"pl": "Kupuje na firmę", "en": "Buying for a company"},
     "chip_think": {"pl": "Musi to przemyśleć", "en": "Needs to think about it"},
     "chip_testdrive": {"pl": "Chce jazdę próbną", "en": "Wants a test drive"},
+    "chip_budget": {"pl": "Podał budżet", "en": "Gave a budget"},
+    "chip_compare": {"pl": "Porównuje z konkurencją", "en": "Compares with a competitor"},
+    "chip_partner": {"pl": "Musi skonsultować z partnerem", "en": "Must ask the partner"},
+    "chip_discount": {"pl": "Prosi o rabat", "en": "Asks for a discount"},
+    "chip_delivery": {"pl": "Pyta o termin dostawy", "en": "Asks about the delivery date"},
+    "chip_order": {"pl": "Chce złożyć zamówienie", "en": "Wants to place the order"},
+    "chip_financing": {"pl": "Pyta o finansowanie", "en": "Asks about financing"},
 }
 
-CHIPS = ("chip_price", "chip_range", "chip_family", "chip_company", "chip_think", "chip_testdrive")
+# Quick observations a salesperson taps most often, by conversation stage (the LLM's assessment, else readiness).
+CHIPS = {
+    "discovery": ("chip_family", "chip_company", "chip_range", "chip_price", "chip_testdrive", "chip_think"),
+    "evaluation": ("chip_compare", "chip_budget", "chip_range", "chip_partner", "chip_testdrive", "chip_think"),
+    "closing": ("chip_discount", "chip_financing", "chip_delivery", "chip_partner", "chip_order", "chip_think"),
+}
+STAGE_CHIPS = {"discovery": "discovery", "interest": "discovery", "evaluation": "evaluation"}
+STAGE_CHIPS |= {"negotiation": "closing", "closing": "closing"}
 
 
 def t(language: str, key: str, default: str | None = None, **values: Any) -> str:

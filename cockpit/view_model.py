@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cockpit.texts import t
+from cockpit.texts import CHIPS, STAGE_CHIPS, t
 
 INDICATOR_ORDER = ("purchase_readiness", "deal_potential", "archetype_confidence", "churn_risk", "fun_drive_risk")
 RISKS = {"churn_risk", "fun_drive_risk"}  # high is bad: shown in warning colours
@@ -40,6 +40,11 @@ class Screen:
     connected: bool = False
     connection_note: str = ""
     pending: int = 0
+    stage: str = "discovery"  # which quick-observation chips fit now
+
+
+def chips(screen: Screen) -> list[dict[str, str]]:
+    return [{"key": key, "text": t(screen.language, key)} for key in CHIPS[screen.stage]]
 
 
 def indicators(data: dict[str, dict[str, Any]], language: str) -> list[dict[str, Any]]:
@@ -101,6 +106,7 @@ def apply(screen: Screen, event: dict[str, Any]) -> None:
         _fast(screen, event)
     elif kind == "assessment":
         screen.indicators = indicators(event["indicators"], lang)
+        screen.stage = STAGE_CHIPS.get(event["assessment"].get("stage", ""), screen.stage)
     elif kind == "move":
         _streamed_move(screen, event)
     elif kind == "moves":
@@ -149,6 +155,8 @@ def _fast(screen: Screen, event: dict[str, Any], keep_moves: bool = False) -> No
         {"slug": k["slug"], "title": k["title"], "summary": k["summary"]} for k in event["knowledge"][:4]
     ]
     screen.rules_error = event.get("rules_error") or ""
+    readiness = event["indicators"].get("purchase_readiness", {}).get("value", 0)
+    screen.stage = "closing" if readiness >= 60 else "evaluation" if readiness >= 35 else "discovery"
     if not keep_moves:
         screen.moves, screen.moves_key, screen.moves_note = [], "", ""  # the new moves stream in next
 

@@ -66,7 +66,8 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     await log_in(page, url, username)
     await page.get_by_placeholder(re.compile("Imię|Name")).fill(f"Anna Nowak {size}")
     await page.get_by_role("button", name=re.compile("Nowy klient|New client")).click()
-    await page.locator("#observation").fill("Klient pyta o leasing na firmę i fotelik Isofix dla dzieci")
+    await expect(page.locator("#observation")).to_be_focused(timeout=10_000)  # the salesperson can type at once
+    await page.keyboard.type("Klient pyta o leasing na firmę i fotelik Isofix dla dzieci")
     started = time.perf_counter()
     await page.keyboard.press("Enter")
     await expect(page.locator(".indicator")).to_have_count(5, timeout=20_000)

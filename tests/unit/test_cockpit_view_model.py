@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cockpit import cockpit
-from cockpit.view_model import Screen, apply
+from cockpit.view_model import Screen, apply, chips
 
 INDICATORS = {
     "purchase_readiness": {
@@ -155,6 +155,19 @@ def test_a_session_snapshot_restores_the_screen() -> None:
     assert [h["text"] for h in screen.history] == ["Pyta o leasing", "Co dalej?"]
     assert screen.advisor == [{"role": "me", "text": "Co dalej?"}]
     assert len(screen.moves) == 4 and screen.indicators and screen.archetypes
+
+
+def test_quick_chips_follow_the_stage() -> None:
+    screen = Screen(language="en")
+    apply(screen, FAST)  # readiness 35: evaluating
+    assert [c["key"] for c in chips(screen)][:2] == ["chip_compare", "chip_budget"]
+    assessment = {"stage": "negotiation"}
+    apply(
+        screen,
+        {"type": "assessment", "interaction_id": 11, "model": "m", "assessment": assessment, "indicators": INDICATORS},
+    )
+    assert "chip_order" in [c["key"] for c in chips(screen)]
+    assert chips(Screen())[0] == {"key": "chip_family", "text": "Przyszedł z rodziną"}
 
 
 def test_the_app_compiles_its_page() -> None:
