@@ -2,6 +2,7 @@
 
 from backend.db.models.audit import AuditEntry
 from backend.db.models.auth_tokens import AuthToken
+from backend.db.models.bots import BotConversation, BotUpdate, OutboxMessage
 from backend.db.models.clients import Client
 from backend.db.models.feedback import Feedback
 from backend.db.models.interactions import Interaction
@@ -12,12 +13,15 @@ from backend.db.models.users import Role, User
 __all__ = (
     "AuditEntry",
     "AuthToken",
+    "BotConversation",
+    "BotUpdate",
     "Client",
     "ClientSession",
     "Feedback",
     "Interaction",
     "Lead",
     "LeadStatus",
+    "OutboxMessage",
     "Role",
     "User",
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,13 +22,16 @@ class Lead(IdMixin, TimestampsMixin, Base):
 
     __tablename__ = "leads"
     __table_args__ = (
-        Index("ix_leads_channel_conversation", "channel", "external_conversation_id"),
+        # One lead per bot conversation: a repeated hand-over finds the lead it already made.
+        UniqueConstraint("channel", "external_conversation_id"),
         Index("ix_leads_status_created", "status", "created_at"),
     )
 
     channel: Mapped[str] = mapped_column(String(32))
     external_conversation_id: Mapped[str] = mapped_column(String(128))
     transcript: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # Name, contact (with consent), qualification answers, key facts, the engine's first archetype guess.
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     status: Mapped[LeadStatus] = mapped_column(
         enum_column(LeadStatus, "lead_status"), server_default=LeadStatus.NEW.value
     )

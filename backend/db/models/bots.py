@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, UniqueConstraint, false, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db._base import Base, IdMixin, TimestampsMixin
+
+
+class BotUpdate(Base):
+    """Every update a channel delivered, stored before it is acknowledged; processed_at is set once handled.
+
+    The primary key makes a redelivered update a no-op; unprocessed rows are picked up again after a crash."""
+
+    __tablename__ = "bot_updates"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BotConversation(IdMixin, TimestampsMixin, Base):
+    """One customer's chat with a bot: what was said, what was collected, and whether a human has taken over."""
+
+    __tablename__ = "bot_conversations"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128))
+    transcript: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    collected: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    human_active: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    lead_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("leads.id", ondelete="SET NULL"))
+
+
+class OutboxMessage(IdMixin, Base):
+    """Something to deliver at least once (a new lead for the cockpits), written in the same transaction as the
+    change it announces; delivered_at is set after delivery, so a crash in between re-delivers."""
+
+    __tablename__ = "outbox"
+
+    topic: Mapped[str] = mapped_column(String(32), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
