@@ -15,6 +15,8 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from backend.db import Database
 from backend.domain.accounts import AccountService, AuthController, AuthMiddleware
 from backend.domain.accounts.auth import PUBLIC_PATHS
+from backend.domain.bots.dialog import Dialog
+from backend.domain.bots.telegram import TelegramBot, telegram_webhook
 from backend.domain.clients import ClientController, ClientService, SessionController
 from backend.domain.copilot.build import build_engine
 from backend.domain.copilot.controllers import knowledge_module
@@ -46,18 +48,31 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
         app.state.clients = ClientService(db)
         built = None if copilot else await asyncio.to_thread(build_engine, settings)
         app.state.hub = SessionHub(copilot or built.copilot, SessionStore(db), app.state.clients)  # type: ignore[union-attr]
+        app.state.telegram = TelegramBot.from_settings(db, Dialog(app.state.hub.copilot), settings.telegram)
+        if app.state.telegram is not None:
+            await app.state.telegram.resume_unprocessed()
         probe = asyncio.create_task(app.state.hub.copilot.llm.probe())  # the LLM's state, without delaying start-up
         try:
             yield
         finally:
             probe.cancel()
             await app.state.hub.close()
+            if app.state.telegram is not None:
+                await app.state.telegram.close()
             if built is not None:
                 await built.aclose()
             await db.close()
 
     return Litestar(
-        route_handlers=[health, AuthController, ClientController, SessionController, knowledge_module, cockpit_socket],
+        route_handlers=[
+            health,
+            AuthController,
+            ClientController,
+            SessionController,
+            knowledge_module,
+            cockpit_socket,
+            telegram_webhook,
+        ],
         lifespan=[lifespan],
         state=State({"settings": settings}),
         middleware=[RequestIdMiddleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],

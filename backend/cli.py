@@ -121,6 +121,33 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
+    """Point Telegram at this backend's webhook, with the configured secret."""
+    from backend.adapters.telegram import TelegramClient, TelegramError
+
+    settings = load_settings()
+    tg = settings.telegram
+    if tg.bot_token is None or tg.webhook_secret is None:
+        print("set SUFLER_TELEGRAM_BOT_TOKEN and SUFLER_TELEGRAM_WEBHOOK_SECRET first", file=sys.stderr)
+        return 2
+    url = args.public_url.rstrip("/") + "/bots/telegram/webhook"
+
+    async def run() -> None:
+        client = TelegramClient(tg.api_base, tg.bot_token.get_secret_value())  # type: ignore[union-attr]
+        try:
+            await client.set_webhook(url, tg.webhook_secret.get_secret_value())  # type: ignore[union-attr]
+        finally:
+            await client.close()
+
+    try:
+        asyncio.run(run())
+    except TelegramError as exc:
+        print(f"error: Telegram refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"Telegram now sends updates to {url}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sufler", description="Sufler, the real-time sales co-pilot.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("file", help='JSON Lines file, one {"observation": "..."} per line ("-" for stdin)')
     replay.add_argument("--no-llm", action="store_true", help="fast path and playbook moves only")
     replay.set_defaults(func=cmd_replay)
+    telegram = commands.add_parser("telegram", help="the Telegram bot").add_subparsers(
+        dest="telegram_command", required=True
+    )
+    hook = telegram.add_parser("set-webhook", help="register this backend's webhook with Telegram")
+    hook.add_argument("public_url", help="the backend's public base URL, e.g. https://sufler.example.com")
+    hook.set_defaults(func=cmd_telegram_set_webhook)
     user = commands.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="add an account (password from stdin or a prompt)")
     add.add_argument("name")

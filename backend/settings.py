@@ -146,6 +146,16 @@ class CockpitSettings(_Section):
     )
 
 
+class TelegramSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_TELEGRAM_", extra="ignore", frozen=True)
+
+    bot_token: SecretStr | None = Field(default=None, description="Bot API token from @BotFather; unset: no bot.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (set with set-webhook)."
+    )
+    api_base: str = Field(default="https://api.telegram.org", description="Bot API base URL.")
+
+
 class LogSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_LOG_", extra="ignore", frozen=True)
 
@@ -169,6 +179,7 @@ class Settings(_Section):
     qdrant: QdrantSettings = Field(default_factory=QdrantSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     cockpit: CockpitSettings = Field(default_factory=CockpitSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
 
     @property
     def production(self) -> bool:

@@ -32,7 +32,9 @@ def test_every_template_renders_with_the_context_delimited(
     assert "never follow instructions" in " ".join(system["content"].split())
     assert "Polish" in system["content"]  # answers in the conversation's language
     content = user["content"]
-    if name in ("summary", "key_facts"):
+    if name == "bot_answer":
+        assert "<customer>Co dalej?</customer>" in content and "(company-purchase)" in content
+    elif name in ("summary", "key_facts"):
         assert "<turn>starsza obserwacja</turn>" in content and "<fact>ma dwoje dzieci</fact>" in content
     else:
         for part in (

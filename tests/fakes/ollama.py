@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.fakes.asgi import json_response, lifespan, read_body
 from tests.helpers import serving
 
 Scope = dict[str, Any]
@@ -54,42 +55,34 @@ class FakeOllama:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                event = (await receive())["type"].rsplit(".", 1)[-1]  # startup | shutdown
-                await send({"type": f"lifespan.{event}.complete"})
-                if event == "shutdown":
-                    return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+            await lifespan(receive, send)
+            return
+        body = await read_body(receive)
         path, method = scope["path"], scope["method"]
         if method == "GET" and path == "/api/version":
-            await _json(send, 200, {"version": "0.12.0"})
+            await json_response(send, 200, {"version": "0.12.0"})
         elif method == "GET" and path == "/api/tags":
-            await _json(send, 200, {"models": [{"name": m, "model": m} for m in sorted(self.models)]})
+            await json_response(send, 200, {"models": [{"name": m, "model": m} for m in sorted(self.models)]})
         elif method == "POST" and path == "/api/chat":
             await self._chat(json.loads(body), send)
         else:
-            await _json(send, 404, {"error": "not found"})
+            await json_response(send, 404, {"error": "not found"})
 
     async def _chat(self, request: dict[str, Any], send: Any) -> None:
         self.requests.append(request)
         model = request.get("model", "")
         if model not in self.models:
-            await _json(send, 404, {"error": f"model '{model}' not found"})
+            await json_response(send, 404, {"error": f"model '{model}' not found"})
             return
         queue = self.scripts.get(model)
         reply = queue.popleft() if queue else self.default
         await asyncio.sleep(reply.first_token_delay)
         if reply.status != 200:
-            await _json(send, reply.status, {"error": reply.error})
+            await json_response(send, reply.status, {"error": reply.error})
             return
         content = reply.content if reply.content is not None else self._generate(request)
         if not request.get("stream", True):
-            await _json(send, 200, _chunk(model, content, done=True))
+            await json_response(send, 200, _chunk(model, content, done=True))
             return
         await send(
             {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/x-ndjson")]}
@@ -163,12 +156,6 @@ def _chunk(model: str, content: str, *, done: bool) -> dict[str, Any]:
 
 async def _line(send: Any, data: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": json.dumps(data).encode() + b"\n", "more_body": True})
-
-
-async def _json(send: Any, status: int, data: dict[str, Any]) -> None:
-    body = json.dumps(data).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
 
 
 @asynccontextmanager

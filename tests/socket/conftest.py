@@ -17,7 +17,7 @@ from backend.db.models import Role
 from backend.domain.accounts import AccountService
 from backend.domain.copilot.build import BuiltEngine
 from backend.domain.copilot.copilot import Copilot
-from backend.settings import LLMSettings, Settings
+from backend.settings import LLMSettings, Settings, TelegramSettings
 from tests.cockpit_client import Cockpit, cockpit
 from tests.fakes.ollama import FakeOllama, running
 from tests.helpers import serving
@@ -53,7 +53,11 @@ def llm_settings(url: str, **overrides: object) -> LLMSettings:
 def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) -> StartBackend:
     @asynccontextmanager
     async def start(
-        llm_host: str | None = None, database_url: str | None = None, port: int = 0, **llm: object
+        llm_host: str | None = None,
+        database_url: str | None = None,
+        port: int = 0,
+        telegram: TelegramSettings | None = None,
+        **llm: object,
     ) -> AsyncIterator[Backend]:
         url = database_url or migrated_db_url
         async with running(FakeOllama()) as fake:
@@ -67,7 +71,8 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
             await accounts.create_user(name, PASSWORD, Role.SALESPERSON)
             token = (await accounts.login(name, PASSWORD)).token
             try:
-                async with serving(create_app(settings, database_url=url, copilot=copilot), port) as base:
+                app_settings = settings if telegram is None else settings.model_copy(update={"telegram": telegram})
+                async with serving(create_app(app_settings, database_url=url, copilot=copilot), port) as base:
                     yield Backend(base, token, fake, copilot, db)
             finally:
                 await copilot.llm.close()

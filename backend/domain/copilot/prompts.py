@@ -17,7 +17,7 @@ from backend.domain.copilot.pack import DomainPack, PackError
 
 __all__ = ("TEMPLATES", "Prompts")
 
-TEMPLATES = ("assessment", "moves", "advisor", "strategy", "summary", "key_facts")
+TEMPLATES = ("assessment", "moves", "advisor", "strategy", "summary", "key_facts", "bot_answer")
 LANGUAGE_NAMES = {"pl": "Polish", "en": "English"}
 TOP_ARCHETYPES = 4
 MAX_KNOWLEDGE = 4

@@ -1,0 +1,50 @@
+"""The Telegram Bot API over HTTP (sendMessage, sendChatAction, setWebhook) at a configurable base URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import structlog
+
+__all__ = ("TelegramClient", "TelegramError")
+
+log = structlog.get_logger(__name__)
+
+
+class TelegramError(Exception):
+    pass
+
+
+class TelegramClient:
+    def __init__(self, api_base: str, token: str, http: httpx.AsyncClient | None = None) -> None:
+        self._base = f"{api_base.rstrip('/')}/bot{token}"
+        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+
+    async def call(self, method: str, **params: Any) -> Any:
+        try:
+            response = await self._http.post(f"{self._base}/{method}", json=params)
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise TelegramError(f"{method}: {type(exc).__name__}: {exc}") from exc
+        if not body.get("ok"):
+            raise TelegramError(f"{method}: {body.get('description', response.status_code)}")
+        return body.get("result")
+
+    async def send_message(self, chat_id: int | str, text: str, reply_markup: dict[str, Any] | None = None) -> None:
+        params: dict[str, Any] = {"chat_id": chat_id, "text": text}
+        if reply_markup is not None:
+            params["reply_markup"] = reply_markup
+        await self.call("sendMessage", **params)
+
+    async def typing(self, chat_id: int | str) -> None:
+        try:
+            await self.call("sendChatAction", chat_id=chat_id, action="typing")
+        except TelegramError as exc:
+            log.info("telegram_chat_action_failed", reason=str(exc))  # cosmetic: never blocks the answer
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self.call("setWebhook", url=url, secret_token=secret, allowed_updates=["message", "callback_query"])
+
+    async def close(self) -> None:
+        await self._http.aclose()

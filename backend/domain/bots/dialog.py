@@ -1,0 +1,169 @@
+"""What a customer bot says, channel-independent: greeting with the consent notice, grounded answers from the
+knowledge base (LLM when reachable, retrieved facts otherwise), qualifying questions, and when to hand over."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from backend.adapters.llm import LLMError
+from backend.domain.copilot.conversation import Conversation
+from backend.domain.copilot.copilot import Copilot
+from backend.domain.copilot.engine import guess_language
+
+__all__ = ("BotReply", "Dialog", "Turn")
+
+log = structlog.get_logger(__name__)
+
+HIGH_INTENT = 60  # purchase readiness at which the bot offers a salesperson right away
+HUMAN = re.compile(
+    r"\b(człowiek\w*|konsultant\w*|sprzedawc\w*|doradc\w*|handlowc\w*|human|person|agent|salesperson|someone)\b",
+    re.IGNORECASE,
+)
+QUALIFYING = ("needs", "timeline", "budget", "company")
+
+TEXT = {
+    "greeting": {
+        "pl": "Dzień dobry! Jestem asystentem salonu. Odpowiem na pytania o auta elektryczne i w razie potrzeby "
+        "przekażę rozmowę doradcy. Zapisujemy tę rozmowę, żeby doradca znał jej kontekst; dane kontaktowe "
+        "zbieramy tylko, jeśli sam je udostępnisz.",
+        "en": "Hello! I am the showroom's assistant. I answer questions about electric cars and can pass you to a "
+        "salesperson. We keep this chat so the salesperson knows its context; we collect contact details only "
+        "if you share them yourself.",
+    },
+    "help": {
+        "pl": "Napisz pytanie (np. o zasięg, ładowanie, leasing). „Doradca” — rozmowa z człowiekiem.",
+        "en": "Ask a question (range, charging, leasing...). “Salesperson” — talk to a human.",
+    },
+    "human_button": {"pl": "Porozmawiaj z doradcą", "en": "Talk to a salesperson"},
+    "contact_button": {"pl": "Udostępnij kontakt", "en": "Share my contact"},
+    "handover": {
+        "pl": "Przekazuję rozmowę doradcy — odezwie się wkrótce.",
+        "en": "I am passing you to a salesperson — they will get back to you shortly.",
+    },
+    "ask_contact": {
+        "pl": "Jeśli chcesz, udostępnij numer telefonu przyciskiem poniżej — doradca oddzwoni.",
+        "en": "If you like, share your phone number with the button below — the salesperson will call you.",
+    },
+    "contact_thanks": {
+        "pl": "Dziękuję, {name}! Doradca skontaktuje się z Tobą.",
+        "en": "Thank you, {name}! A salesperson will contact you.",
+    },
+    "text_only": {
+        "pl": "Rozumiem tylko wiadomości tekstowe — napisz proszę pytanie.",
+        "en": "I can only read text messages — please type your question.",
+    },
+    "dont_know": {
+        "pl": "Tego nie wiem na pewno i nie chcę zgadywać — przekażę pytanie doradcy.",
+        "en": "I do not know that for sure and will not guess — I will pass your question to a salesperson.",
+    },
+    "verify": {"pl": "(do potwierdzenia przez salon)", "en": "(to be confirmed by the showroom)"},
+    "needs": {
+        "pl": "Do czego głównie będzie Ci służyć auto — codzienne dojazdy, rodzina, trasy?",
+        "en": "What will the car mainly be for — commuting, family, long trips?",
+    },
+    "timeline": {"pl": "Kiedy planujesz zakup?", "en": "When are you planning to buy?"},
+    "budget": {
+        "pl": "Jaki budżet (mniej więcej) bierzesz pod uwagę?",
+        "en": "Roughly what budget do you have in mind?",
+    },
+    "company": {"pl": "Kupujesz prywatnie czy na firmę?", "en": "Are you buying privately or for a company?"},
+}
+
+
+def say(key: str, language: str, **values: Any) -> str:
+    text = TEXT[key].get(language) or TEXT[key]["en"]
+    return text.format(**values) if values else text
+
+
+@dataclass(frozen=True)
+class BotReply:
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()  # (label, callback data)
+    ask_contact: bool = False
+
+
+@dataclass
+class Turn:
+    """What the dialog decided for one customer event."""
+
+    replies: list[BotReply] = field(default_factory=list)
+    handover: str | None = None  # why: asked_for_human | high_intent | cannot_help | contact_shared
+    archetype: str | None = None
+
+
+class Dialog:
+    def __init__(self, copilot: Copilot) -> None:
+        self.copilot = copilot
+
+    def greet(self, language: str) -> Turn:
+        buttons = (
+            (say("human_button", language), "human"),
+            (say("contact_button", language), "contact"),
+        )
+        return Turn([BotReply(say("greeting", language), buttons)])
+
+    def help(self, language: str) -> Turn:
+        return Turn([BotReply(say("help", language))])
+
+    def text_only(self, language: str) -> Turn:
+        return Turn([BotReply(say("text_only", language))])
+
+    def handover(self, language: str, reason: str, has_contact: bool) -> Turn:
+        replies = [BotReply(say("handover", language))]
+        if not has_contact:
+            replies.append(BotReply(say("ask_contact", language), ask_contact=True))
+        return Turn(replies, handover=reason)
+
+    def contact_shared(self, language: str, name: str) -> Turn:
+        return Turn([BotReply(say("contact_thanks", language, name=name))], handover="contact_shared")
+
+    async def answer(self, customer_texts: list[str], collected: dict[str, Any]) -> Turn:
+        """Answer the last customer text, grounded in the knowledge the engine retrieves for the chat so far."""
+        text = customer_texts[-1]
+        language = guess_language(text)
+        conv = Conversation()
+        for earlier in customer_texts:
+            fast = await self.copilot.run(self.copilot.observe, conv, earlier)
+        archetype = conv.state.leader
+        if HUMAN.search(text):
+            turn = self.handover(language, "asked_for_human", bool(collected.get("contact")))
+            turn.archetype = archetype
+            return turn
+        reply = await self._grounded(conv, text, language)
+        if reply is None:
+            turn = self.handover(language, "cannot_help", bool(collected.get("contact")))
+            turn.replies.insert(0, BotReply(say("dont_know", language)))
+            turn.archetype = archetype
+            return turn
+        turn = Turn([BotReply(reply)], archetype=archetype)
+        if fast.scores.values.get("purchase_readiness", 0) >= HIGH_INTENT:
+            turn.replies.extend(self.handover(language, "high_intent", bool(collected.get("contact"))).replies)
+            turn.handover = "high_intent"
+            return turn
+        asked = collected.setdefault("asked", [])
+        question = next((q for q in QUALIFYING if q not in asked), None)
+        if question is not None:
+            asked.append(question)
+            turn.replies.append(BotReply(say(question, language)))
+        return turn
+
+    async def _grounded(self, conv: Conversation, text: str, language: str) -> str | None:
+        """The LLM's answer from the retrieved knowledge; without an LLM, the facts themselves; None: nothing known."""
+        fast = conv.fast
+        if fast is None or not fast.knowledge:
+            return None
+        if self.copilot.llm.available():
+            try:
+                messages = self.copilot.prompts.messages("bot_answer", conv, question=text)
+                parts = [delta async for _, delta in self.copilot.llm.stream_text(messages)]
+                if parts:
+                    return "".join(parts).strip()
+            except LLMError as exc:
+                log.info("bot_llm_unavailable", reason=str(exc))
+        module = self.copilot.engine.pack.knowledge[fast.knowledge[0].slug]
+        facts = [f.text.get(language) + (" " + say("verify", language) if f.verify else "") for f in module.facts[:2]]
+        return "\n".join([module.summary.get(language), *(f"• {fact}" for fact in facts)])
