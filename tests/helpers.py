@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -59,3 +60,16 @@ async def serving(app: Any, port: int = 0) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+def restartable_port() -> int:
+    """A free port for a server a test stops and starts again, chosen below the ephemeral range: a client
+    reconnecting to a port in that range while nothing listens can be given that very port as its own local
+    port (a TCP self-connect), and the restarted server could then not bind it."""
+    for port in random.sample(range(20_000, 32_000), 200):
+        try:
+            bind_socket("127.0.0.1", port).close()
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port below the ephemeral range")

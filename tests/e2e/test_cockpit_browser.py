@@ -15,8 +15,9 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from sqlalchemy import select
 
 from backend.db.models import Interaction
-from backend.runtime import bind_socket, cockpit
+from backend.runtime import cockpit
 from backend.settings import CockpitSettings, ServerSettings, Settings
+from tests.helpers import restartable_port
 from tests.socket.conftest import PASSWORD, Backend, StartBackend
 
 SHOTS = Path(__file__).parent / "screenshots"
@@ -32,13 +33,6 @@ FLAGS = [
     "--disable-sync",
 ]
 SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1440, "height": 900}}
-
-
-def free_port() -> int:
-    sock = bind_socket("127.0.0.1", 0)
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 @pytest.fixture
@@ -104,7 +98,7 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
 async def test_a_salesperson_works_clients_through_the_cockpit(
     pg_server_url: str, start_backend: StartBackend, settings: Settings, browser: Browser, tmp_path: Path
 ) -> None:
-    backend_port, cockpit_port = free_port(), free_port()
+    backend_port, cockpit_port = restartable_port(), restartable_port()
     ui_settings = settings.model_copy(
         update={
             "cockpit": CockpitSettings(port=cockpit_port),

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from backend.db.models import Interaction
-from backend.runtime import bind_socket
 from cockpit.api import BackendError, ClientFiles, CockpitLink, login
+from tests.helpers import restartable_port
 from tests.socket.conftest import PASSWORD, Backend, StartBackend
 
 
@@ -30,13 +30,6 @@ class Recorder:
                         return event
                 self.arrived.clear()
                 await self.arrived.wait()
-
-
-def free_port() -> int:
-    sock = bind_socket("127.0.0.1", 0)
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 async def test_login_client_files_and_a_first_observation(backend: Backend) -> None:
@@ -70,7 +63,7 @@ async def test_login_client_files_and_a_first_observation(backend: Backend) -> N
 async def test_an_observation_typed_while_the_backend_restarts_is_delivered(
     start_backend: StartBackend, migrated_db_url: str
 ) -> None:
-    port = free_port()
+    port = restartable_port()
     events = Recorder()
     async with start_backend(port=port) as backend:
         link = CockpitLink(backend.url, backend.token, events)
