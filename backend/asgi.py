@@ -16,12 +16,13 @@ from backend.db import Database
 from backend.domain.accounts import AccountService, AuthController, AuthMiddleware
 from backend.domain.accounts.auth import PUBLIC_PATHS
 from backend.domain.bots.dialog import Dialog
+from backend.domain.bots.leads import LeadFeed
 from backend.domain.bots.telegram import TelegramBot, telegram_webhook
 from backend.domain.clients import ClientController, ClientService, SessionController
 from backend.domain.copilot.build import build_engine
 from backend.domain.copilot.controllers import knowledge_module
 from backend.domain.copilot.copilot import Copilot
-from backend.domain.copilot.live import SessionHub
+from backend.domain.copilot.live import SessionHub, encode
 from backend.domain.copilot.session_store import SessionStore
 from backend.domain.copilot.socket import cockpit_socket
 from backend.domain.health import health
@@ -48,8 +49,12 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
         app.state.clients = ClientService(db)
         built = None if copilot else await asyncio.to_thread(build_engine, settings)
         app.state.hub = SessionHub(copilot or built.copilot, SessionStore(db), app.state.clients)  # type: ignore[union-attr]
-        app.state.telegram = TelegramBot.from_settings(db, Dialog(app.state.hub.copilot), settings.telegram)
+        hub = app.state.hub
+        app.state.leads = LeadFeed(db, lambda kind, payload: hub.broadcast(encode(kind, payload)))
+        app.state.leads.start()
+        app.state.telegram = TelegramBot.from_settings(db, Dialog(hub.copilot), settings.telegram)
         if app.state.telegram is not None:
+            app.state.telegram.on_lead = app.state.leads.poke
             await app.state.telegram.resume_unprocessed()
         probe = asyncio.create_task(app.state.hub.copilot.llm.probe())  # the LLM's state, without delaying start-up
         try:
@@ -59,6 +64,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
             await app.state.hub.close()
             if app.state.telegram is not None:
                 await app.state.telegram.close()
+            await app.state.leads.close()
             if built is not None:
                 await built.aclose()
             await db.close()

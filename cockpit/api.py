@@ -227,5 +227,8 @@ class CockpitLink:
     async def strategy(self) -> None:
         await self._send({"type": "strategy"})
 
+    async def claim_lead(self, lead_id: int) -> None:
+        await self._switch({"type": "claim_lead", "lead_id": lead_id})
+
     async def end_session(self) -> None:
         await self._send({"type": "end_session"})

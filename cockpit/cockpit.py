@@ -27,7 +27,14 @@ def header() -> rx.Component:
         rx.heading("Sufler", size="5"),
         rx.text(S.client_name, weight="bold", truncate=True),
         rx.spacer(),
-        rx.badge(tr("leads"), " 0", variant="soft", aria_label="lead inbox"),
+        rx.button(
+            tr("leads"),
+            rx.badge(S.inbox.length(), color_scheme=rx.cond(S.inbox.length() > 0, "red", "gray")),
+            on_click=S.toggle_inbox,
+            variant="soft",
+            aria_label="lead inbox",
+            min_height=TAP,
+        ),
         rx.segmented_control.root(
             rx.segmented_control.item("PL", value="pl"),
             rx.segmented_control.item("EN", value="en"),
@@ -63,6 +70,27 @@ def login_page() -> rx.Component:
             width="min(420px, 92vw)",
         ),
         min_height="100vh",
+    )
+
+
+def inbox_panel() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(tr("leads"), size="4", as_="h2"),
+            rx.foreach(
+                S.inbox,
+                lambda lead: rx.hstack(
+                    rx.vstack(rx.text(lead["title"], weight="bold"), rx.text(lead["detail"], size="1"), spacing="0"),
+                    rx.spacer(),
+                    rx.button(tr("take_lead"), on_click=S.claim_lead(lead["id"]), min_height=TAP),
+                    width="100%",
+                    class_name="lead",
+                ),
+            ),
+            rx.cond(S.inbox.length() == 0, rx.text(tr("no_leads"), color_scheme="gray")),
+            width="100%",
+        ),
+        width="100%",
     )
 
 
@@ -379,6 +407,7 @@ def cockpit_page() -> rx.Component:
             banner(S.llm_note, "amber", "bot"),
             banner(S.rules_error, "red", "file_warning"),
             banner(S.error, "red", "triangle_alert"),
+            rx.cond(S.show_inbox, inbox_panel()),
             rx.cond(S.session_id == 0, client_panel()),
             rx.cond(
                 S.session_id != 0,

@@ -54,6 +54,8 @@ class CockpitState(rx.State):
     connected: bool = False
     connection_note: str = ""
     pending: int = 0
+    inbox: list[dict[str, Any]] = []
+    show_inbox: bool = False
 
     observation: str = ""
     advisor_question: str = ""
@@ -184,6 +186,18 @@ class CockpitState(rx.State):
         if link is not None:
             await link.open_client(client_id)
             self.found = []
+
+    @rx.event
+    def toggle_inbox(self) -> None:
+        self.show_inbox = not self.show_inbox
+
+    @rx.event
+    async def claim_lead(self, lead_id: int) -> None:
+        """Take a lead: the backend makes it a client file with a session seeded from the bot's chat."""
+        link = self._link()
+        if link is not None:
+            await link.claim_lead(lead_id)
+            self.show_inbox = False
 
     @rx.event
     def choose_client(self) -> None:

@@ -78,6 +78,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "script_and_next_steps": {"pl": "Scenariusz", "en": "Script"},
     "objection_handling": {"pl": "Obiekcje", "en": "Objections"},
     "qualifying_questions": {"pl": "Pytania", "en": "Questions"},
+    "take_lead": {"pl": "Przejmij", "en": "Take"},
+    "no_leads": {"pl": "Brak nowych leadów.", "en": "No new leads."},
     "verify": {"pl": "(do potwierdzenia)", "en": "(to be confirmed)"},
     "leads": {"pl": "Leady", "en": "Leads"},
     "pending": {"pl": "Czeka na wysłanie", "en": "Waiting to send"},

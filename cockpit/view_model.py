@@ -41,6 +41,7 @@ class Screen:
     connection_note: str = ""
     pending: int = 0
     stage: str = "discovery"  # which quick-observation chips fit now
+    inbox: list[dict[str, Any]] = field(default_factory=list)  # open leads from the bots, newest first
 
 
 def chips(screen: Screen) -> list[dict[str, str]]:
@@ -91,7 +92,15 @@ def apply(screen: Screen, event: dict[str, Any]) -> None:
         screen.connected = event["state"] == "connected"
         screen.pending = event.get("pending", 0)
         screen.connection_note = "" if screen.connected else t(lang, f"connection_{event['state']}")
+    elif kind == "lead":
+        lead = _lead_row(event["lead"])
+        if all(item["id"] != lead["id"] for item in screen.inbox):  # delivered at least once, shown once
+            screen.inbox.insert(0, lead)
+    elif kind == "lead_claimed":
+        screen.inbox = [item for item in screen.inbox if item["id"] != event["lead_id"]]
     elif kind in ("hello", "status"):
+        if kind == "hello":
+            screen.inbox = [_lead_row(item) for item in event.get("inbox", [])]
         status = event["status"] if kind == "hello" else event
         screen.llm_state = status["llm"]
         screen.llm_note = "" if status["llm"] == "up" else t(lang, f"llm_{status['llm']}")
@@ -126,6 +135,14 @@ def apply(screen: Screen, event: dict[str, Any]) -> None:
     elif kind == "strategy":
         screen.strategy = event["sections"]
         screen.strategy_note = t(lang, "strategy_degraded") if event["mode"] == "degraded" else ""
+
+
+def _lead_row(lead: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": lead["id"],
+        "title": lead["name"] or lead["channel"],
+        "detail": " · ".join(filter(None, [lead["channel"], lead["contact"], lead["last_message"]])),
+    }
 
 
 def _session(screen: Screen, event: dict[str, Any]) -> None:

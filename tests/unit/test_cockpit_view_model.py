@@ -170,5 +170,27 @@ def test_quick_chips_follow_the_stage() -> None:
     assert chips(Screen())[0] == {"key": "chip_family", "text": "Przyszedł z rodziną"}
 
 
+def test_the_inbox_shows_each_lead_once_and_drops_claimed_ones() -> None:
+    screen = Screen()
+    card = {
+        "id": 5,
+        "channel": "telegram",
+        "name": "Jan",
+        "contact": "",
+        "archetype": "",
+        "reason": "high_intent",
+        "last_message": "Chcę kupić",
+        "status": "new",
+        "created_at": None,
+    }
+    apply(screen, {"type": "hello", "user": {}, "status": {"llm": "up"}, "max_message_bytes": 1, "inbox": [card]})
+    apply(screen, {"type": "lead", "lead": card})  # delivered again: still shown once
+    apply(screen, {"type": "lead", "lead": {**card, "id": 6, "name": ""}})
+    assert [(i["id"], i["title"]) for i in screen.inbox] == [(6, "telegram"), (5, "Jan")]
+    assert screen.inbox[1]["detail"] == "telegram · Chcę kupić"
+    apply(screen, {"type": "lead_claimed", "lead_id": 5, "by": "anna"})
+    assert [i["id"] for i in screen.inbox] == [6]
+
+
 def test_the_app_compiles_its_page() -> None:
     assert cockpit.index() is not None

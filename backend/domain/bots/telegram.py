@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ class TelegramBot:
         self.dialog = dialog
         self.client = client
         self.secret = secret
+        self.on_lead: Callable[[], None] = lambda: None  # a lead is in the outbox: publish it now
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -115,9 +116,12 @@ class TelegramBot:
                 return
             convo = await self._conversation(session, str(chat_id))
             turn = await self._decide(convo, customer, event)
-            if turn is not None and turn.handover is not None:
-                await self._hand_over(session, convo, turn)
+            handed_over = turn is not None and turn.handover is not None
+            if handed_over:
+                await self._hand_over(session, convo, turn)  # type: ignore[arg-type]
             row.processed_at = datetime.now(UTC)
+        if handed_over:
+            self.on_lead()
         # Replies go out after the commit: a crash before this point leaves the update to be processed again.
         if turn is not None:
             await self._send(chat_id, turn)

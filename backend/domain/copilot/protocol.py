@@ -98,8 +98,24 @@ class Ping(_Message):
     type: Literal["ping"]
 
 
+class ClaimLead(_Message):
+    """Take a lead from the inbox: exactly one salesperson wins; the winner gets its new session."""
+
+    type: Literal["claim_lead"]
+    lead_id: int
+
+
 ClientMessage = Annotated[
-    OpenSession | Observation | Regenerate | Feedback | AdvisorMessage | StrategyRequest | Resume | EndSession | Ping,
+    OpenSession
+    | Observation
+    | Regenerate
+    | Feedback
+    | AdvisorMessage
+    | StrategyRequest
+    | Resume
+    | EndSession
+    | Ping
+    | ClaimLead,
     Field(discriminator="type"),
 ]
 CLIENT_MESSAGE_TYPES = (
@@ -112,6 +128,7 @@ CLIENT_MESSAGE_TYPES = (
     "resume",
     "end_session",
     "ping",
+    "claim_lead",
 )
 _client_messages: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
@@ -172,6 +189,20 @@ class Hello(_Event):
     user: dict[str, Any]
     status: dict[str, Any]
     max_message_bytes: int
+    inbox: list[dict[str, Any]] = Field(default_factory=list)  # open leads from the bots
+
+
+class LeadEvent(_Event):
+    """A new lead from a bot, for every connected cockpit (no seq: not part of a session)."""
+
+    type: Literal["lead"]
+    lead: dict[str, Any]
+
+
+class LeadClaimed(_Event):
+    type: Literal["lead_claimed"]
+    lead_id: int
+    by: str
 
 
 class Status(_Event):
@@ -311,7 +342,9 @@ ServerEvent = Annotated[
     | StrategyEvent
     | MemoryEvent
     | FeedbackSaved
-    | SessionEnded,
+    | SessionEnded
+    | LeadEvent
+    | LeadClaimed,
     Field(discriminator="type"),
 ]
 _server_events: TypeAdapter[ServerEvent] = TypeAdapter(ServerEvent)

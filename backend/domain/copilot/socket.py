@@ -12,6 +12,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from backend.db.models import User
 from backend.domain.accounts.auth import token_from
+from backend.domain.bots.leads import LeadFeed
 from backend.domain.clients.schemas import ClientIn
 from backend.domain.copilot import protocol as p
 from backend.domain.copilot.live import LiveSession, SessionHub, encode
@@ -61,7 +62,7 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any]) -> None:
     hub: SessionHub = socket.app.state.hub
     outbox = Outbox(socket)
     hub.peers.add(outbox)
-    conn = Connection(hub, user, outbox)
+    conn = Connection(hub, user, outbox, socket.app.state.leads)
     outbox.deliver(
         encode(
             "hello",
@@ -69,6 +70,7 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any]) -> None:
                 "user": {"id": user.id, "username": user.username, "role": user.role.value},
                 "status": hub.status(),
                 "max_message_bytes": p.MAX_MESSAGE_BYTES,
+                "inbox": await _inbox(socket),
             },
         )
     )
@@ -86,6 +88,14 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await outbox.close()
 
 
+async def _inbox(socket: WebSocket[Any, Any, Any]) -> list[dict[str, Any]]:
+    try:
+        leads: list[dict[str, Any]] = await socket.app.state.leads.open_leads()
+    except Exception:  # an unreachable database must not refuse the socket; the inbox fills later
+        return []
+    return leads
+
+
 async def _authenticate(socket: WebSocket[Any, Any, Any]) -> User | None:
     token = token_from(socket)
     if token is None:
@@ -100,8 +110,9 @@ async def _authenticate(socket: WebSocket[Any, Any, Any]) -> User | None:
 class Connection:
     """One authenticated socket: which session it watches, and what each message type does."""
 
-    def __init__(self, hub: SessionHub, user: User, outbox: Outbox) -> None:
+    def __init__(self, hub: SessionHub, user: User, outbox: Outbox, leads: LeadFeed) -> None:
         self.hub = hub
+        self.leads = leads
         self.user = user
         self.outbox = outbox
         self.live: LiveSession | None = None
@@ -144,6 +155,11 @@ class Connection:
                 await self._session().feedback(suggestion_id, rating, self.user.id)
             case p.EndSession():
                 await self._session().end()
+            case p.ClaimLead(lead_id=lead_id):
+                session_id = await self.leads.claim(lead_id, self.user.id, self.user.username)
+                live = await self.hub.get(session_id)
+                self._watch(live)
+                self.outbox.deliver(live.snapshot())
 
     async def _open(self, message: p.OpenSession) -> None:
         given = [message.client_id is not None, message.new_client is not None, message.session_id is not None]

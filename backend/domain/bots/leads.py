@@ -1,0 +1,181 @@
+"""Leads from the bots, live in every cockpit: the outbox is published through PostgreSQL NOTIFY, so cockpits
+connected to any backend process see each new lead; and exactly one salesperson can claim it.
+
+Publishing takes undelivered outbox rows with ``FOR UPDATE SKIP LOCKED`` (one process per row), notifies and
+marks them delivered in one transaction: a crash before the commit leaves them to be published again (at the
+next poke, poll or start), and cockpits ignore a lead they already show (at least once, shown once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import make_url
+
+from backend.db import Database
+from backend.db.models import Client, ClientSession, Lead, LeadStatus, OutboxMessage
+from backend.errors import Conflict, NotFound
+
+__all__ = ("LeadFeed", "lead_card")
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "sufler_leads"
+POLL_SECONDS = 2.0  # a lead stored by a process that died before publishing is published by the next poll
+
+
+def lead_card(lead: Lead) -> dict[str, Any]:
+    """What the inbox shows of a lead."""
+    data = lead.data or {}
+    said = [t["text"] for t in lead.transcript if t.get("from") == "customer" and t.get("kind") == "text"]
+    return {
+        "id": lead.id,
+        "channel": lead.channel,
+        "name": data.get("name") or "",
+        "contact": data.get("contact") or "",
+        "archetype": data.get("archetype") or "",
+        "reason": data.get("handover_reason") or "",
+        "last_message": said[-1] if said else "",
+        "status": lead.status.value,
+        "created_at": lead.created_at.isoformat() if lead.created_at else None,
+    }
+
+
+class LeadFeed:
+    def __init__(self, db: Database, on_event: Callable[[str, dict[str, Any]], None]) -> None:
+        self.db = db
+        self.on_event = on_event  # ("lead" | "lead_claimed", payload) -> broadcast to this process's cockpits
+        self._poke = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._publish_loop())]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def poke(self) -> None:
+        """Something new is in the outbox: publish now rather than at the next poll."""
+        self._poke.set()
+
+    # ---- publishing ----------------------------------------------------------------------------------------
+
+    async def _publish_loop(self) -> None:
+        while True:
+            try:
+                await self.publish_pending()
+            except Exception:  # the database may be restarting; the next round retries
+                log.warning("lead_publish_failed", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), POLL_SECONDS)
+            self._poke.clear()
+
+    async def publish_pending(self) -> int:
+        async with self.db.transaction() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.topic == "lead")
+                    .order_by(OutboxMessage.id)
+                    .limit(50)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                message = json.dumps({"event": "lead", **row.payload})
+                await session.execute(
+                    text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}
+                )
+                row.delivered_at = datetime.now(UTC)
+        return len(rows)
+
+    # ---- receiving (every process) -------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        dsn = make_url(self.db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                conn = await asyncpg.connect(dsn)
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(POLL_SECONDS)
+                continue
+            lost = asyncio.Event()
+            conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
+            await conn.add_listener(CHANNEL, self._notified)
+            try:
+                await lost.wait()  # until the database connection drops; then listen again
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+
+    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        message = json.loads(payload)
+        if message.get("event") == "lead_claimed":
+            self.on_event("lead_claimed", {"lead_id": message["lead_id"], "by": message["by"]})
+        else:
+            asyncio.ensure_future(self._announce(int(message["lead_id"])))  # noqa: RUF006 - short-lived
+
+    async def _announce(self, lead_id: int) -> None:
+        async with self.db.sessions() as session:
+            lead = await session.get(Lead, lead_id)
+        if lead is not None and lead.status is LeadStatus.NEW:
+            self.on_event("lead", {"lead": lead_card(lead)})
+
+    # ---- the inbox -----------------------------------------------------------------------------------------
+
+    async def open_leads(self) -> list[dict[str, Any]]:
+        async with self.db.sessions() as session:
+            leads = (
+                await session.scalars(
+                    select(Lead).where(Lead.status == LeadStatus.NEW).order_by(Lead.id.desc()).limit(50)
+                )
+            ).all()
+        return [lead_card(lead) for lead in leads]
+
+    async def claim(self, lead_id: int, user_id: int, username: str) -> int:
+        """Claim a lead for this salesperson: exactly one claim wins. Returns the new session's id, which starts
+        a client file seeded with what the bot learned (key facts, transcript as the summary)."""
+        async with self.db.transaction() as session:
+            lead = await session.scalar(
+                update(Lead)
+                .where(Lead.id == lead_id, Lead.status == LeadStatus.NEW)
+                .values(status=LeadStatus.CLAIMED, assigned_user_id=user_id)
+                .returning(Lead)
+            )
+            if lead is None:
+                exists = await session.get(Lead, lead_id)
+                raise Conflict("Another salesperson has already taken this lead.") if exists else NotFound()
+            data = lead.data or {}
+            client = Client(
+                name=data.get("name") or f"{lead.channel} {lead.external_conversation_id}",
+                contact_info=data.get("contact"),
+                owner_id=user_id,
+                archived=False,
+                archetype=data.get("archetype"),
+            )
+            session.add(client)
+            await session.flush()
+            lead.client_id = client.id
+            facts = [f"{key}: {data[key]}" for key in ("contact", "language", "archetype") if data.get(key)]
+            facts.append(f"lead: {lead.channel}, {data.get('handover_reason', '')}")
+            transcript = " / ".join(f"{t['from']}: {t['text']}" for t in lead.transcript if t.get("kind") == "text")
+            seeded = ClientSession(
+                client_id=client.id, user_id=user_id, key_facts=facts, summary=f"Chat with the bot: {transcript}"[:2000]
+            )
+            session.add(seeded)
+            await session.flush()
+            message = json.dumps({"event": "lead_claimed", "lead_id": lead_id, "by": username})
+            await session.execute(
+                text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}
+            )
+            return seeded.id
