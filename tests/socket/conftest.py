@@ -20,6 +20,7 @@ from backend.domain.copilot.copilot import Copilot
 from backend.settings import LLMSettings, Settings, TelegramSettings
 from tests.cockpit_client import Cockpit, cockpit
 from tests.fakes.ollama import FakeOllama, running
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import serving
 
 PASSWORD = "correct horse battery"
@@ -79,6 +80,15 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
                 await db.close()
 
     return start
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API on a real port."""
+    fake = FakeTelegram()
+    async with serving(fake) as url:
+        fake.url = url
+        yield fake
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
-import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -15,17 +13,8 @@ from backend.db import Database
 from backend.db.models import ClientSession, Lead, LeadStatus, OutboxMessage
 from backend.settings import TelegramSettings
 from tests.fakes.telegram import FakeTelegram, text_update
-from tests.helpers import serving
 from tests.socket.conftest import StartBackend
 from tests.socket.test_telegram_bot import SECRET, new_chat, post
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    async with serving(fake) as url:
-        fake.url = url
-        yield fake
 
 
 async def test_a_lead_from_one_process_appears_live_in_a_cockpit_on_another(

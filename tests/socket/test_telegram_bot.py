@@ -15,19 +15,10 @@ from sqlalchemy import select, update
 from backend.db.models import BotConversation, Lead, OutboxMessage
 from backend.settings import TelegramSettings
 from tests.fakes.telegram import FakeTelegram, text_update
-from tests.helpers import serving
 from tests.socket.conftest import Backend, StartBackend
 
 SECRET = "s3cret-webhook-token"
 CHAT_BASE = 700_000_000
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    async with serving(fake) as url:
-        fake.url = url
-        yield fake
 
 
 @pytest.fixture
