@@ -14,7 +14,7 @@ from backend.db.models import ClientSession, Lead, LeadStatus, OutboxMessage
 from backend.settings import TelegramSettings
 from tests.fakes.telegram import FakeTelegram, text_update
 from tests.socket.conftest import StartBackend
-from tests.socket.test_telegram_bot import SECRET, new_chat, post
+from tests.socket.test_telegram_bot import SECRET, new_chat, post, until
 
 
 async def test_a_lead_from_one_process_appears_live_in_a_cockpit_on_another(
@@ -87,3 +87,28 @@ async def test_two_salespeople_claim_at_once_and_exactly_one_wins(start_backend:
             seeded = await db.get(ClientSession, session["session_id"])
         assert row is not None and row.status is LeadStatus.CLAIMED and row.client_id == session["client"]["id"]
         assert seeded is not None
+
+
+async def test_a_salesperson_takes_a_telegram_lead_replies_and_hands_back(
+    start_backend: StartBackend, telegram: FakeTelegram
+) -> None:
+    bot = TelegramSettings(bot_token=SecretStr(telegram.token), webhook_secret=SecretStr(SECRET), api_base=telegram.url)
+    async with start_backend(telegram=bot) as backend, backend.cockpit() as cockpit:
+        chat = new_chat()
+        await post(backend, text_update(chat, chat, "Poproszę kontakt z doradcą"))
+        lead = await cockpit.next("lead", wait=10)
+        await cockpit.send({"v": 1, "type": "claim_lead", "lead_id": lead["lead"]["id"]})
+        await cockpit.next("session")
+        await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, tu Anna z salonu."})
+        await cockpit.next("customer_channel", action="replied")
+        assert "Dzień dobry, tu Anna z salonu." in [p["text"] for p in telegram.sent() if p["chat_id"] == chat]
+
+        before = len(telegram.sent())
+        await post(backend, text_update(chat + 1_000_000_000, chat, "Super, a jaki jest zasięg?"))
+        await asyncio.sleep(0.5)
+        assert len(telegram.sent()) == before  # a human has taken over: the bot is silent
+
+        await cockpit.send({"v": 1, "type": "hand_back"})
+        await cockpit.next("customer_channel", action="handed_back")
+        await post(backend, text_update(chat + 2_000_000_000, chat, "A ładowanie w domu?"))
+        await until(lambda: len(telegram.sent()) > before)  # the bot answers again

@@ -131,6 +131,14 @@ class LeadFeed:
         if lead is not None and lead.status is LeadStatus.NEW:
             self.on_event("lead", {"lead": lead_card(lead)})
 
+    async def conversation_of(self, client_id: int) -> tuple[str, str]:
+        """(channel, external conversation id) of the lead this client file was made from."""
+        async with self.db.sessions() as session:
+            lead = await session.scalar(select(Lead).where(Lead.client_id == client_id))
+        if lead is None:
+            raise NotFound("This client did not come from a bot; there is no chat to reply to.")
+        return lead.channel, lead.external_conversation_id
+
     # ---- the inbox -----------------------------------------------------------------------------------------
 
     async def open_leads(self) -> list[dict[str, Any]]:

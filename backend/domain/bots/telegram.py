@@ -24,7 +24,7 @@ from backend.db import Database
 from backend.db.models import BotConversation, BotUpdate, Lead, OutboxMessage
 from backend.domain.bots.dialog import Dialog, Turn
 from backend.domain.copilot.engine import guess_language
-from backend.errors import NotFound, PermissionDenied
+from backend.errors import NotFound, PermissionDenied, ServiceUnavailable
 from backend.settings import TelegramSettings
 
 __all__ = ("TelegramBot", "telegram_webhook")
@@ -222,6 +222,17 @@ class TelegramBot:
             )
             if changed.rowcount == 0:  # type: ignore[attr-defined]
                 raise NotFound(f"No Telegram conversation {external_id}.")
+
+    async def reply_as_human(self, external_id: str, text: str) -> None:
+        """A salesperson's message to the customer: the bot stays silent from now on (until handed back)."""
+        async with self.db.transaction() as session:
+            convo = await self._conversation(session, external_id)
+            convo.human_active = True
+            convo.transcript = [*convo.transcript, {"from": "salesperson", "kind": "text", "text": text, "at": _now()}]
+        try:
+            await self.client.send_message(int(external_id), text)
+        except TelegramError as exc:
+            raise ServiceUnavailable(f"Telegram did not take the message: {exc}") from exc
 
 
 def _language(customer: dict[str, Any], event: dict[str, Any]) -> str:

@@ -105,6 +105,18 @@ class ClaimLead(_Message):
     lead_id: int
 
 
+class CustomerReply(_Message):
+    """In a session taken from a bot's lead: a message to the customer through the bot's channel (the bot goes
+    silent in that conversation); ``hand_back`` lets the bot answer again."""
+
+    type: Literal["customer_reply"]
+    text: Text
+
+
+class HandBack(_Message):
+    type: Literal["hand_back"]
+
+
 ClientMessage = Annotated[
     OpenSession
     | Observation
@@ -115,7 +127,9 @@ ClientMessage = Annotated[
     | Resume
     | EndSession
     | Ping
-    | ClaimLead,
+    | ClaimLead
+    | CustomerReply
+    | HandBack,
     Field(discriminator="type"),
 ]
 CLIENT_MESSAGE_TYPES = (
@@ -129,6 +143,8 @@ CLIENT_MESSAGE_TYPES = (
     "end_session",
     "ping",
     "claim_lead",
+    "customer_reply",
+    "hand_back",
 )
 _client_messages: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
@@ -197,6 +213,14 @@ class LeadEvent(_Event):
 
     type: Literal["lead"]
     lead: dict[str, Any]
+
+
+class CustomerChannel(_Event):
+    """What happened in the customer's channel: a salesperson's reply was sent, or the bot took over again."""
+
+    type: Literal["customer_channel"]
+    action: Literal["replied", "handed_back"]
+    text: str = ""
 
 
 class LeadClaimed(_Event):
@@ -344,7 +368,8 @@ ServerEvent = Annotated[
     | FeedbackSaved
     | SessionEnded
     | LeadEvent
-    | LeadClaimed,
+    | LeadClaimed
+    | CustomerChannel,
     Field(discriminator="type"),
 ]
 _server_events: TypeAdapter[ServerEvent] = TypeAdapter(ServerEvent)

@@ -60,20 +60,17 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await socket.close(code=POLICY_VIOLATION, reason="not authenticated")
         return
     hub: SessionHub = socket.app.state.hub
+    inbox = await _inbox(socket)
     outbox = Outbox(socket)
-    hub.peers.add(outbox)
-    conn = Connection(hub, user, outbox, socket.app.state.leads)
-    outbox.deliver(
-        encode(
-            "hello",
-            {
-                "user": {"id": user.id, "username": user.username, "role": user.role.value},
-                "status": hub.status(),
-                "max_message_bytes": p.MAX_MESSAGE_BYTES,
-                "inbox": await _inbox(socket),
-            },
-        )
-    )
+    conn = Connection(hub, user, outbox, socket.app.state.leads, socket.app.state.telegram)
+    hello = {
+        "user": {"id": user.id, "username": user.username, "role": user.role.value},
+        "status": hub.status(),
+        "max_message_bytes": p.MAX_MESSAGE_BYTES,
+        "inbox": inbox,
+    }
+    outbox.deliver(encode("hello", hello))
+    hub.peers.add(outbox)  # broadcasts (status, leads) only after hello: it is always the first frame
     try:
         while True:
             event = await socket.receive()
@@ -110,9 +107,10 @@ async def _authenticate(socket: WebSocket[Any, Any, Any]) -> User | None:
 class Connection:
     """One authenticated socket: which session it watches, and what each message type does."""
 
-    def __init__(self, hub: SessionHub, user: User, outbox: Outbox, leads: LeadFeed) -> None:
+    def __init__(self, hub: SessionHub, user: User, outbox: Outbox, leads: LeadFeed, telegram: Any) -> None:
         self.hub = hub
         self.leads = leads
+        self.telegram = telegram  # TelegramBot | None
         self.user = user
         self.outbox = outbox
         self.live: LiveSession | None = None
@@ -155,6 +153,16 @@ class Connection:
                 await self._session().feedback(suggestion_id, rating, self.user.id)
             case p.EndSession():
                 await self._session().end()
+            case p.CustomerReply(text=text):
+                live = self._session()
+                bot, chat = await self._bot_for(live)
+                await bot.reply_as_human(chat, text)
+                live.emit("customer_channel", {"action": "replied", "text": text})
+            case p.HandBack():
+                live = self._session()
+                bot, chat = await self._bot_for(live)
+                await bot.set_human_active(chat, False)
+                live.emit("customer_channel", {"action": "handed_back", "text": ""})
             case p.ClaimLead(lead_id=lead_id):
                 session_id = await self.leads.claim(lead_id, self.user.id, self.user.username)
                 live = await self.hub.get(session_id)
@@ -172,6 +180,13 @@ class Connection:
             live = await self.hub.open(user_id=self.user.id, client_id=message.client_id, new_client=new_client)
         self._watch(live)
         self.outbox.deliver(live.snapshot())
+
+    async def _bot_for(self, live: LiveSession) -> tuple[Any, str]:
+        channel, external_id = await self.leads.conversation_of(live.client_id)
+        bot = self.telegram if channel == "telegram" else None
+        if bot is None:
+            raise InvalidInput(f"Replying through {channel} is not available.")
+        return bot, external_id
 
     def _watch(self, live: LiveSession) -> None:
         self.leave()
