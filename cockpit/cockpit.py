@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from cockpit.state import CockpitState as S
@@ -144,6 +146,20 @@ def client_panel() -> rx.Component:
     )
 
 
+def send_form(on_submit: Any, **input_props: Any) -> rx.Component:
+    """One text field and a Send button; Enter sends, and the field is emptied for the next message."""
+    return rx.form(
+        rx.hstack(
+            rx.input(size="3", flex="1", **input_props),
+            rx.button(tr("send"), type="submit", size="3", min_height=TAP),
+            width="100%",
+        ),
+        on_submit=on_submit,
+        reset_on_submit=True,
+        width="100%",
+    )
+
+
 def terminal() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -156,24 +172,14 @@ def terminal() -> rx.Component:
                 type="auto",
                 scrollbars="vertical",
             ),
-            rx.form(
-                rx.hstack(
-                    rx.input(
-                        id="observation",
-                        name="observation",
-                        placeholder=tr("observation"),
-                        aria_label="observation",
-                        auto_focus=True,
-                        auto_complete="off",
-                        size="3",
-                        flex="1",
-                    ),
-                    rx.button(tr("send"), type="submit", size="3", min_height=TAP),
-                    width="100%",
-                ),
-                on_submit=S.send_observation,
-                reset_on_submit=True,
-                width="100%",
+            send_form(
+                S.send_observation,
+                id="observation",
+                name="observation",
+                placeholder=tr("observation"),
+                aria_label="observation",
+                auto_focus=True,
+                auto_complete="off",
             ),
             rx.hstack(
                 rx.foreach(
@@ -337,22 +343,7 @@ def advisor_panel() -> rx.Component:
                 aria_live="polite",
                 width="100%",
             ),
-            rx.form(
-                rx.hstack(
-                    rx.input(
-                        name="question",
-                        placeholder=tr("ask_advisor"),
-                        aria_label="advisor question",
-                        flex="1",
-                        size="3",
-                    ),
-                    rx.button(tr("send"), type="submit", size="3", min_height=TAP),
-                    width="100%",
-                ),
-                on_submit=S.ask_advisor,
-                reset_on_submit=True,
-                width="100%",
-            ),
+            send_form(S.ask_advisor, name="question", placeholder=tr("ask_advisor"), aria_label="advisor question"),
             width="100%",
         ),
         width="100%",

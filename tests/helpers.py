@@ -13,11 +13,8 @@ import asyncpg
 import uvicorn
 from sqlalchemy.engine import make_url
 
+from backend.db import asyncpg_dsn
 from backend.runtime import bind_socket
-
-
-def asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def with_database(url: str, name: str) -> str:

@@ -1,4 +1,4 @@
-"""The Telegram Bot API over HTTP (sendMessage, sendChatAction, setWebhook) at a configurable base URL."""
+"""The Telegram Bot API over HTTP (sendMessage, setWebhook) at a configurable base URL."""
 
 from __future__ import annotations
 
@@ -36,12 +36,6 @@ class TelegramClient:
         if reply_markup is not None:
             params["reply_markup"] = reply_markup
         await self.call("sendMessage", **params)
-
-    async def typing(self, chat_id: int | str) -> None:
-        try:
-            await self.call("sendChatAction", chat_id=chat_id, action="typing")
-        except TelegramError as exc:
-            log.info("telegram_chat_action_failed", reason=str(exc))  # cosmetic: never blocks the answer
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.call("setWebhook", url=url, secret_token=secret, allowed_updates=["message", "callback_query"])

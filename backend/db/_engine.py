@@ -6,8 +6,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Executable, Result, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain asyncpg DSN of a SQLAlchemy URL (for a raw connection, e.g. LISTEN)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class Database:

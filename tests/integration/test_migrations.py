@@ -9,9 +9,9 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import backend.db.models  # noqa: F401
-from backend.db import Base
+from backend.db import Base, asyncpg_dsn
 from backend.db.migrate import run_alembic, upgrade_to_head
-from tests.helpers import asyncpg_dsn, fresh_database
+from tests.helpers import fresh_database
 
 EXPECTED_TABLES = {"users", "auth_tokens", "clients", "sessions", "interactions", "feedback", "leads", "audit_log"}
 EXPECTED_TABLES |= {"bot_updates", "bot_conversations", "outbox"}

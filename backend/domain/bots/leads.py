@@ -18,9 +18,8 @@ from typing import Any
 import asyncpg
 import structlog
 from sqlalchemy import select, text, update
-from sqlalchemy.engine import make_url
 
-from backend.db import Database
+from backend.db import Database, asyncpg_dsn
 from backend.db.models import Client, ClientSession, Lead, LeadStatus, OutboxMessage
 from backend.errors import Conflict, NotFound
 
@@ -102,7 +101,7 @@ class LeadFeed:
     # ---- receiving (every process) -------------------------------------------------------------------------
 
     async def _listen(self) -> None:
-        dsn = make_url(self.db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        dsn = asyncpg_dsn(self.db.url)
         while True:
             try:
                 conn = await asyncpg.connect(dsn)
