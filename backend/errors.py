@@ -6,6 +6,7 @@
     ├── NotFound                   404 not_found
     ├── Conflict                   409 conflict
     ├── InvalidInput               422 invalid_input
+    ├── RateLimited                429 rate_limited
     └── ServiceUnavailable         503 service_unavailable
         └── DatabaseUnavailable    503 database_unavailable
 
@@ -30,6 +31,7 @@ __all__ = (
     "NotAuthenticated",
     "NotFound",
     "PermissionDenied",
+    "RateLimited",
     "ServiceUnavailable",
     "SuflerError",
     "describe",
@@ -78,6 +80,12 @@ class InvalidInput(SuflerError):
     status_code = 422
     code = "invalid_input"
     default_message = "The request is not valid."
+
+
+class RateLimited(SuflerError):
+    status_code = 429
+    code = "rate_limited"
+    default_message = "Too many attempts; wait a few minutes and try again."
 
 
 class ServiceUnavailable(SuflerError):

@@ -1,4 +1,8 @@
-"""Structured logs (JSON lines on stderr) with a request id bound to everything logged during a request."""
+"""Structured logs (JSON lines on stderr) with a request id bound to everything logged during a request.
+
+Every line, ours and the libraries' (uvicorn, asyncpg... through the standard ``logging`` module), passes the
+:class:`~backend.redaction.Redactor` last, after tracebacks are rendered to text, so no personal data is written.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,24 @@ import logging
 import sys
 import time
 import uuid
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.redaction import Redactor
 from backend.settings import LogSettings
 
 REQUEST_ID_HEADER = "x-request-id"
+_HANDLER_NAME = "sufler"  # marks our handler on the root logger, so configuring again replaces it
 
 
-def configure_logging(settings: LogSettings) -> None:
+def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> Redactor:
+    """Configure structlog and the standard library's root logger to write redacted lines to ``stream``
+    (stderr by default); returns the redactor, to which client names can be added (``remember``)."""
+    stream = stream or sys.stderr
+    redactor = Redactor()
     renderer: Any = (
         structlog.processors.JSONRenderer() if settings.format == "json" else structlog.dev.ConsoleRenderer()
     )
@@ -25,14 +35,42 @@ def configure_logging(settings: LogSettings) -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redactor,  # after the traceback is text, before the timestamp (which looks like nothing personal)
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(settings.level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
+    # Libraries log through the standard library; without a handler their warnings and tracebacks (uvicorn's
+    # "Exception in ASGI application") would reach stderr unredacted. WARNING and up, as before: their INFO
+    # lines (e.g. httpx's request URLs) are noise, and some carry secrets.
+    handler = logging.StreamHandler(stream)
+    handler.name = _HANDLER_NAME
+    handler.setLevel(max(logging.WARNING, logging.getLevelName(settings.level)))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[
+                structlog.contextvars.merge_contextvars,
+                structlog.processors.add_log_level,
+                structlog.stdlib.add_logger_name,
+            ],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                redactor,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.name == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    return redactor
 
 
 class RequestIdMiddleware:
@@ -75,7 +113,7 @@ class RequestIdMiddleware:
             self.log.info(
                 "request",
                 method=scope.get("method", "WS"),
-                path=scope["path"],
+                path=scope["path"],  # never the query string: it carries search terms (/clients/?q=<a name>)
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )

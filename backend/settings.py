@@ -81,6 +81,16 @@ class AuthSettings(_Section):
     admin_username: str = Field(default="admin", description="First admin account created by `sufler up`.")
 
 
+class DataSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_DATA_", extra="ignore", frozen=True)
+
+    keys: SecretStr | None = Field(
+        default=None,
+        description="Keys for contact data at rest: comma-separated id:key (32 bytes, URL-safe base64), the current "
+        "key first, older ones after it for reading. Development: generated into the data dir. Production: required.",
+    )
+
+
 class PackSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_PACK_", extra="ignore", frozen=True)
 
@@ -156,6 +166,20 @@ class TelegramSettings(_Section):
     api_base: str = Field(default="https://api.telegram.org", description="Bot API base URL.")
 
 
+class WidgetSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_WIDGET_", extra="ignore", frozen=True)
+
+    enabled: bool = Field(default=True, description="Serve the web chat widget (/bots/web) and its demo page.")
+    allowed_origins: str = Field(
+        default="*",
+        pattern=r"^(\*|[^,\s]+(,[^,\s]+)*)$",
+        description="Comma-separated sites (e.g. https://shop.example) allowed to open the widget; * for any.",
+    )
+
+    def allows(self, origin: str | None) -> bool:
+        return self.allowed_origins == "*" or (origin is not None and origin in self.allowed_origins.split(","))
+
+
 class LogSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_LOG_", extra="ignore", frozen=True)
 
@@ -173,6 +197,7 @@ class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    data: DataSettings = Field(default_factory=DataSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     pack: PackSettings = Field(default_factory=PackSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
@@ -180,6 +205,7 @@ class Settings(_Section):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     cockpit: CockpitSettings = Field(default_factory=CockpitSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    widget: WidgetSettings = Field(default_factory=WidgetSettings)
 
     @property
     def production(self) -> bool:
@@ -197,6 +223,11 @@ class Settings(_Section):
             )
         if self.database.url is None:
             raise ValueError("SUFLER_DATABASE_URL must be set in production (the embedded database is for laptops)")
+        if self.data.keys is None:
+            raise ValueError(
+                "SUFLER_DATA_KEYS must be set in production: contact data is encrypted with it "
+                "(e.g. `python -c 'import backend.crypto as c; print(\"k1:\" + c.new_key())'`)"
+            )
         return self
 
     def secret_key(self) -> str:
@@ -209,6 +240,24 @@ class Settings(_Section):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def data_keys(self) -> list[tuple[str, str]]:
+        """(id, key) pairs for contact data, the current first; in development generated once into the data dir."""
+        if self.data.keys is not None:
+            text = self.data.keys.get_secret_value()
+        else:
+            path = self.data_dir / "data_keys"
+            if not path.exists():
+                from backend.crypto import new_key
+
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                path.write_text(f"k1:{new_key()}")
+                path.chmod(0o600)
+            text = path.read_text().strip()
+        pairs = [item.strip().split(":", 1) for item in text.split(",") if item.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            raise SettingsError("SUFLER_DATA_KEYS: each key is id:key, separated by commas.")
+        return [(key_id, key) for key_id, key in pairs]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -19,7 +19,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-__all__ = ("BackendError", "ClientFiles", "CockpitLink", "login", "save_language")
+__all__ = ("BackendError", "ClientFiles", "CockpitLink", "TeamReview", "login", "save_language")
 
 OnEvent = Callable[[dict[str, Any]], Awaitable[None]]
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)  # seconds between reconnect attempts, the last one repeating
@@ -28,10 +28,11 @@ RESEND_AFTER = 1.0  # seconds before resending a message the backend could not s
 
 
 class BackendError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, details: Any = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details
 
 
 async def login(base_url: str, username: str, password: str) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def _json_or_error(response: httpx.Response) -> Any:
     body = response.json()
     if response.status_code >= 400:
         error = body.get("error", {}) if isinstance(body, dict) else {}
-        raise BackendError(error.get("code", "http_error"), error.get("message", response.text))
+        raise BackendError(error.get("code", "http_error"), error.get("message", response.text), error.get("details"))
     return body
 
 
@@ -58,11 +59,18 @@ async def save_language(base_url: str, token: str, language: str) -> None:
     _json_or_error(response)
 
 
-class ClientFiles:
-    """The HTTP client-file endpoints."""
+class _Http:
+    """An HTTP client signed in with the user's token (bearer: no cookie, so no CSRF token needed)."""
 
     def __init__(self, base_url: str, token: str) -> None:
         self._http = httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+
+class ClientFiles(_Http):
+    """The HTTP client-file endpoints."""
 
     async def search(self, q: str = "", *, archived: bool = False, limit: int = 20) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"limit": limit, "archived": str(archived).lower()}
@@ -87,8 +95,47 @@ class ClientFiles:
         result: dict[str, Any] = _json_or_error(await self._http.post(f"/clients/{client_id}/archive"))
         return result
 
-    async def close(self) -> None:
-        await self._http.aclose()
+
+class TeamReview(_Http):
+    """The sales lead's review endpoints (``/review``; leads and admins only)."""
+
+    async def clients(self, **filters: Any) -> list[dict[str, Any]]:
+        params = {k: v for k, v in filters.items() if v not in (None, "")}
+        result: list[dict[str, Any]] = _json_or_error(await self._http.get("/review/clients", params=params))
+        return result
+
+    async def timeline(self, session_id: int) -> dict[str, Any]:
+        result: dict[str, Any] = _json_or_error(await self._http.get(f"/review/sessions/{session_id}/timeline"))
+        return result
+
+    async def feedback(self) -> dict[str, Any]:
+        result: dict[str, Any] = _json_or_error(await self._http.get("/review/feedback"))
+        return result
+
+    async def proposals(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = _json_or_error(await self._http.get("/review/proposals"))
+        return result
+
+    async def decide(self, suggestion_id: str, approve: bool) -> dict[str, Any]:
+        body = {"decision": "approve" if approve else "reject"}
+        result: dict[str, Any] = _json_or_error(await self._http.post(f"/review/proposals/{suggestion_id}", json=body))
+        return result
+
+    async def export(self) -> str:
+        """The fine-tuning data set (JSONL)."""
+        response = await self._http.get("/review/export")
+        if response.status_code >= 400:
+            _json_or_error(response)
+        return response.text
+
+    async def pack_files(self, kind: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = _json_or_error(await self._http.get(f"/review/pack/{kind}"))
+        return result
+
+    async def save_pack_file(self, kind: str, name: str, text: str, *, force: bool = False) -> dict[str, Any]:
+        body = {"text": text, "force": force}
+        result: dict[str, Any] = _json_or_error(await self._http.put(f"/review/pack/{kind}/{name}", json=body))
+        return result
 
 
 class CockpitLink:
@@ -229,6 +276,12 @@ class CockpitLink:
 
     async def claim_lead(self, lead_id: int) -> None:
         await self._switch({"type": "claim_lead", "lead_id": lead_id})
+
+    async def reply_to_customer(self, text: str) -> None:
+        await self._send({"type": "customer_reply", "text": text})
+
+    async def hand_back(self) -> None:
+        await self._send({"type": "hand_back"})
 
     async def end_session(self) -> None:
         await self._send({"type": "end_session"})

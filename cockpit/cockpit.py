@@ -6,22 +6,10 @@ from typing import Any
 
 import reflex as rx
 
+from cockpit.components import TAP, banner, tr
+from cockpit.review_page import review_panel
+from cockpit.review_state import ReviewState as R
 from cockpit.state import CockpitState as S
-from cockpit.texts import TEXTS
-
-TAP = "44px"  # minimum tap target (WCAG 2.5.5)
-
-
-def tr(key: str) -> rx.Var:
-    """A text in the current language (both versions are known at compile time)."""
-    return rx.cond(S.language == "en", TEXTS[key]["en"], TEXTS[key]["pl"])
-
-
-def banner(text: rx.Var, color: str, icon: str) -> rx.Component:
-    return rx.cond(
-        text != "",
-        rx.callout(text, icon=icon, color_scheme=color, role="status", width="100%"),
-    )
 
 
 def header() -> rx.Component:
@@ -36,6 +24,10 @@ def header() -> rx.Component:
             variant="soft",
             aria_label="lead inbox",
             min_height=TAP,
+        ),
+        rx.cond(
+            S.is_lead,
+            rx.button(tr("review"), on_click=R.toggle_review, variant="soft", aria_label="review", min_height=TAP),
         ),
         rx.segmented_control.root(
             rx.segmented_control.item("PL", value="pl"),
@@ -331,6 +323,41 @@ def knowledge_cards() -> rx.Component:
     )
 
 
+def chat_line(line: Any) -> rx.Component:
+    return rx.text(rx.text.strong(line["who"], ": "), line["text"], size="2", class_name="chat-" + line["speaker"])
+
+
+def customer_chat_panel() -> rx.Component:
+    """For a client who came from a bot: the chat so far, live, a reply box and "hand back to the bot"."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(tr("customer_chat"), size="4", as_="h2"),
+                rx.badge(S.customer_channel),
+                align="center",
+            ),
+            rx.scroll_area(
+                rx.vstack(
+                    rx.foreach(S.customer_chat, chat_line),
+                    spacing="1",
+                    aria_live="polite",
+                ),
+                max_height="30vh",
+                type="auto",
+                scrollbars="vertical",
+            ),
+            rx.text(rx.cond(S.human_active, tr("you_answer"), tr("bot_answers")), size="1", color_scheme="gray"),
+            send_form(S.reply_to_customer, name="reply", placeholder=tr("reply_customer"), aria_label="reply"),
+            rx.cond(
+                S.human_active,
+                rx.button(tr("hand_back"), on_click=S.hand_back, variant="outline", min_height=TAP),
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
 def advisor_panel() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -399,11 +426,17 @@ def cockpit_page() -> rx.Component:
             banner(S.rules_error, "red", "file_warning"),
             banner(S.error, "red", "triangle_alert"),
             rx.cond(S.show_inbox, inbox_panel()),
-            rx.cond(S.session_id == 0, client_panel()),
+            rx.cond(R.show_review, review_panel()),
+            rx.cond(~R.show_review & (S.session_id == 0), client_panel()),
             rx.cond(
-                S.session_id != 0,
+                ~R.show_review & (S.session_id != 0),
                 rx.grid(
-                    rx.vstack(terminal(), next_moves(), width="100%"),
+                    rx.vstack(
+                        rx.cond(S.customer_channel != "", customer_chat_panel()),
+                        terminal(),
+                        next_moves(),
+                        width="100%",
+                    ),
                     rx.vstack(
                         analysis(),
                         knowledge_cards(),

@@ -30,6 +30,7 @@ class CockpitState(rx.State):
     _token: str = ""  # backend-only: never sent to the browser
     _screen: Screen = Screen()
     username: str = ""
+    role: str = ""  # salesperson, lead or admin: which screens to offer (the backend enforces who may do what)
     language: str = "pl"  # the user's, from the backend at login
     login_error: str = ""
 
@@ -56,6 +57,9 @@ class CockpitState(rx.State):
     pending: int = 0
     inbox: list[dict[str, Any]] = []
     show_inbox: bool = False
+    customer_channel: str = ""
+    customer_chat: list[dict[str, str]] = []
+    human_active: bool = False
 
     observation: str = ""
     advisor_question: str = ""
@@ -75,6 +79,10 @@ class CockpitState(rx.State):
     def logged_in(self) -> bool:
         return bool(self.username)
 
+    @rx.var
+    def is_lead(self) -> bool:
+        return self.role in ("lead", "admin")
+
     # ---- login -----------------------------------------------------------------------------------------
 
     @rx.event
@@ -89,6 +97,7 @@ class CockpitState(rx.State):
             return None
         self._token = issued["token"]
         self.username = issued["user"]["username"]
+        self.role = issued["user"]["role"]
         self.language = issued["user"].get("language", "pl")
         self._screen.language = self.language
         self.login_error = ""
@@ -101,6 +110,7 @@ class CockpitState(rx.State):
             await link.stop()
         self._token = ""
         self.username = ""
+        self.role = ""
         self._screen = Screen(language=self.language)
         self._copy_screen()
 
@@ -278,6 +288,19 @@ class CockpitState(rx.State):
             self._screen.advisor.append({"role": "me", "text": text})
             self._copy_screen()
             await link.ask_advisor(text)
+
+    @rx.event
+    async def reply_to_customer(self, form: dict[str, Any]) -> None:
+        text = str(form.get("reply", "")).strip()
+        link = self._link()
+        if text and link is not None:
+            await link.reply_to_customer(text)  # shown when the backend confirms it was sent
+
+    @rx.event
+    async def hand_back(self) -> None:
+        link = self._link()
+        if link is not None:
+            await link.hand_back()
 
     @rx.event
     async def open_strategy(self) -> None:

@@ -42,6 +42,10 @@ class Screen:
     pending: int = 0
     stage: str = "discovery"  # which quick-observation chips fit now
     inbox: list[dict[str, Any]] = field(default_factory=list)  # open leads from the bots, newest first
+    # a client who came from a bot: the chat with them ({"speaker", "who", "text"}), and who answers it now
+    customer_channel: str = ""  # "telegram" | "web"; "": not from a bot
+    customer_chat: list[dict[str, str]] = field(default_factory=list)
+    human_active: bool = False
 
 
 def chips(screen: Screen) -> list[dict[str, str]]:
@@ -132,6 +136,12 @@ def apply(screen: Screen, event: dict[str, Any]) -> None:
         if not screen.advisor or screen.advisor[-1]["role"] != "advisor":
             screen.advisor.append({"role": "advisor", "text": ""})
         screen.advisor[-1]["text"] = event["text"]
+    elif kind == "customer_channel":
+        if event["action"] == "handed_back":
+            screen.human_active = False
+        else:
+            screen.customer_chat.append(chat_line(event["speaker"], event["text"], lang))
+            screen.human_active = screen.human_active or event["action"] == "replied"
     elif kind == "strategy":
         screen.strategy = event["sections"]
         screen.strategy_note = t(lang, "strategy_degraded") if event["mode"] == "degraded" else ""
@@ -145,7 +155,15 @@ def _lead_row(lead: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def chat_line(speaker: str, text: str, language: str) -> dict[str, str]:
+    return {"speaker": speaker, "who": t(language, f"chat_{speaker}"), "text": text}
+
+
 def _session(screen: Screen, event: dict[str, Any]) -> None:
+    chat = event.get("customer_chat") or {}
+    screen.customer_channel = chat.get("channel", "")
+    screen.customer_chat = [chat_line(line["speaker"], line["text"], screen.language) for line in chat.get("lines", [])]
+    screen.human_active = bool(chat.get("human_active"))
     screen.session_id = event["session_id"]
     screen.client_name = event["client"]["name"]
     screen.history = [{"kind": h["kind"], "text": h["text"]} for h in event["history"]]

@@ -50,6 +50,16 @@ class Cockpit:
                     return event
             await self._receive(wait)
 
+    async def next_of(self, *event_types: str, wait: float = TIMEOUT) -> dict[str, Any]:
+        """The next event of any of these types."""
+        while True:
+            while self._cursor < len(self.events):
+                event = self.events[self._cursor]
+                self._cursor += 1
+                if event["type"] in event_types:
+                    return event
+            await self._receive(wait)
+
     async def quiet(self, seconds: float = 0.3) -> list[dict[str, Any]]:
         """Collect whatever arrives within ``seconds`` of silence."""
         try:

@@ -13,12 +13,15 @@ from backend.asgi import create_app
 from backend.db.embedded import EmbeddedPostgres
 from backend.db.migrate import upgrade_to_head
 from backend.domain.copilot.build import BuiltEngine, build_engine
-from backend.settings import LLMSettings, PackSettings, Settings
+from backend.settings import DataSettings, LLMSettings, PackSettings, Settings
 from tests.helpers import fresh_database, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL_URL = os.environ.get("SUFLER_TEST_DATABASE_URL")
 SERVERS = ["embedded"] + (["external"] if EXTERNAL_URL else [])
+# One contact-data key for every backend the tests run on the shared test databases (in-process or not): a value
+# one of them encrypted must decrypt in the others, as in a real deployment with one SUFLER_DATA_KEYS.
+TEST_DATA_KEYS = "k1:dGVzdHMtb25seS1rZXktMzItYnl0ZXMtbG9uZy0wMDA="
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +64,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltEngine]:
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir: Path = tmp_path_factory.mktemp("data")
-    return Settings(data_dir=data_dir, pack=PackSettings(dir=ROOT), llm=LLMSettings(host=""))
+    return Settings(
+        data_dir=data_dir, pack=PackSettings(dir=ROOT), llm=LLMSettings(host=""), data=DataSettings(keys=TEST_DATA_KEYS)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The Telegram Bot API over HTTP (sendMessage, setWebhook) at a configurable base URL."""
+"""The Telegram Bot API over HTTP (sendMessage, sendChatAction, setWebhook) at a configurable base URL."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ class TelegramClient:
         if reply_markup is not None:
             params["reply_markup"] = reply_markup
         await self.call("sendMessage", **params)
+
+    async def send_chat_action(self, chat_id: int | str, action: str = "typing") -> None:
+        await self.call("sendChatAction", chat_id=chat_id, action=action)
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.call("setWebhook", url=url, secret_token=secret, allowed_updates=["message", "callback_query"])

@@ -5,42 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
 from backend.db.models import Interaction
 from backend.runtime import cockpit
 from backend.settings import CockpitSettings, ServerSettings, Settings
+from tests.e2e.conftest import SHOTS, SIZES
 from tests.helpers import restartable_port
 from tests.socket.conftest import PASSWORD, Backend, StartBackend
-
-SHOTS = Path(__file__).parent / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1440, "height": 900}}
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield launched
-        await launched.close()
+from tests.socket.test_web_widget import widget
 
 
 async def log_in(page: Page, url: str, username: str) -> None:
@@ -142,6 +120,30 @@ async def test_a_salesperson_works_clients_through_the_cockpit(
                 )
             assert stored is not None
             await laptop.screenshot(path=str(SHOTS / "cockpit-after-restart.png"))
+            await take_a_web_lead_and_reply(laptop, restarted)
+
+
+async def take_a_web_lead_and_reply(page: Page, backend: Backend) -> None:
+    """A customer on the web widget asks for a human → the lead shows in the inbox → take it → the chat is there,
+    the reply reaches the widget, the customer's answer shows live → hand back to the bot."""
+    async with widget(backend) as customer:
+        await customer.next("reply")  # greeting
+        await customer.say("Chcę porozmawiać z doradcą o Modelu Y")
+        inbox = page.get_by_role("button", name="lead inbox")
+        await expect(inbox).to_contain_text("1", timeout=10_000)
+        await inbox.click()
+        await page.get_by_role("button", name=re.compile("^(Przejmij|Take)$")).first.click()
+        chat = page.locator(".chat-customer")
+        await expect(chat.first).to_contain_text("Chcę porozmawiać z doradcą o Modelu Y", timeout=10_000)
+        await page.get_by_label("reply").fill("Dzień dobry, tu Anna z salonu.")
+        await page.get_by_label("reply").press("Enter")
+        assert (await customer.next("reply", **{"from": "salesperson"}))["text"] == "Dzień dobry, tu Anna z salonu."
+        await expect(page.locator(".chat-salesperson")).to_contain_text("Dzień dobry, tu Anna z salonu.")
+        await customer.say("Świetnie, kiedy jazda próbna?")
+        await expect(chat.last).to_contain_text("Świetnie, kiedy jazda próbna?", timeout=10_000)
+        await page.screenshot(path=str(SHOTS / "cockpit-customer-chat.png"))
+        await page.get_by_role("button", name=re.compile("^(Oddaj botowi|Hand back to the bot)$")).click()
+        await expect(page.get_by_text(re.compile("^(Odpowiada bot.|The bot is answering.)$"))).to_be_visible()
 
 
 async def username_of(backend: Backend) -> str:

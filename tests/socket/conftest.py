@@ -17,7 +17,7 @@ from backend.db.models import Role
 from backend.domain.accounts import AccountService
 from backend.domain.copilot.build import BuiltEngine
 from backend.domain.copilot.copilot import Copilot
-from backend.settings import LLMSettings, Settings, TelegramSettings
+from backend.settings import LLMSettings, Settings, TelegramSettings, WidgetSettings
 from tests.cockpit_client import Cockpit, cockpit
 from tests.fakes.ollama import FakeOllama, running
 from tests.fakes.telegram import FakeTelegram
@@ -33,6 +33,7 @@ class Backend:
     fake: FakeOllama
     copilot: Copilot
     db: Database
+    username: str
 
     def cockpit(self, token: str | None = "") -> AbstractAsyncContextManager[Cockpit]:
         return cockpit(self.url, self.token if token == "" else token)
@@ -58,6 +59,8 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
         database_url: str | None = None,
         port: int = 0,
         telegram: TelegramSettings | None = None,
+        widget: WidgetSettings | None = None,
+        username: str | None = None,
         **llm: object,
     ) -> AsyncIterator[Backend]:
         url = database_url or migrated_db_url
@@ -68,13 +71,15 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
             )
             db = Database(url)
             accounts = AccountService.from_settings(db, settings)
-            name = f"sp-{uuid.uuid4().hex[:8]}"
-            await accounts.create_user(name, PASSWORD, Role.SALESPERSON)
+            name = username or f"sp-{uuid.uuid4().hex[:8]}"
+            if username is None:  # a new salesperson per backend, unless a restart of one that signs in again
+                await accounts.create_user(name, PASSWORD, Role.SALESPERSON)
             token = (await accounts.login(name, PASSWORD)).token
             try:
-                app_settings = settings if telegram is None else settings.model_copy(update={"telegram": telegram})
+                sections = {"telegram": telegram, "widget": widget}
+                app_settings = settings.model_copy(update={k: v for k, v in sections.items() if v is not None})
                 async with serving(create_app(app_settings, database_url=url, copilot=copilot), port) as base:
-                    yield Backend(base, token, fake, copilot, db)
+                    yield Backend(base, token, fake, copilot, db, name)
             finally:
                 await copilot.llm.close()
                 await db.close()

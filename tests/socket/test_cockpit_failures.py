@@ -114,7 +114,8 @@ async def test_resume_after_a_backend_restart_gets_a_full_snapshot(start_backend
         await c.observe("Klient interesuje się autopilotem")
         await c.next("moves")
         last_seen = c.last_seq
-    async with start_backend() as restarted, restarted.cockpit() as c:  # a new process: nothing live
+        username = backend.username
+    async with start_backend(username=username) as restarted, restarted.cockpit() as c:  # a new process: nothing live
         await c.send({"v": 1, "type": "resume", "session_id": session["session_id"], "last_seq": last_seen})
         snapshot = await c.next("session")
     assert [h["text"] for h in snapshot["history"]] == ["Klient interesuje się autopilotem"]

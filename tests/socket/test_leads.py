@@ -80,7 +80,8 @@ async def test_two_salespeople_claim_at_once_and_exactly_one_wins(start_backend:
             assert claimed  # every cockpit learns the lead is taken
         session = sessions[0]
         assert session["client"]["name"] == "Ewa" and session["client"]["archetype"] == "technical-skeptic"
-        assert "contact: +48 600 000 001" in session["key_facts"]
+        assert session["client"]["contact_info"] == "+48 600 000 001"  # into the (encrypted) client file
+        assert "contact: shared (in the client file)" in session["key_facts"]  # not into the prompts
         assert "Pytam o zasięg zimą" in session["summary"]
         async with backend.db.sessions() as db:
             row = await db.get(Lead, lead.id)
@@ -98,15 +99,25 @@ async def test_a_salesperson_takes_a_telegram_lead_replies_and_hands_back(
         await post(backend, text_update(chat, chat, "Poproszę kontakt z doradcą"))
         lead = await cockpit.next("lead", wait=10)
         await cockpit.send({"v": 1, "type": "claim_lead", "lead_id": lead["lead"]["id"]})
-        await cockpit.next("session")
+        session = await cockpit.next("session")
+        chat_so_far = session["customer_chat"]
+        assert chat_so_far["channel"] == "telegram" and chat_so_far["human_active"] is False
+        assert chat_so_far["lines"][0] == {"speaker": "customer", "text": "Poproszę kontakt z doradcą"}
+        assert chat_so_far["lines"][1]["speaker"] == "bot"
         await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, tu Anna z salonu."})
-        await cockpit.next("customer_channel", action="replied")
+        await cockpit.next("customer_channel", action="replied", speaker="salesperson")
         assert "Dzień dobry, tu Anna z salonu." in [p["text"] for p in telegram.sent() if p["chat_id"] == chat]
 
         before = len(telegram.sent())
         await post(backend, text_update(chat + 1_000_000_000, chat, "Super, a jaki jest zasięg?"))
-        await asyncio.sleep(0.5)
+        said = await cockpit.next("customer_channel", action="said")  # the salesperson reads the answer live
+        assert said["speaker"] == "customer" and said["text"] == "Super, a jaki jest zasięg?"
+        await asyncio.sleep(0.3)
         assert len(telegram.sent()) == before  # a human has taken over: the bot is silent
+        async with backend.cockpit() as reloaded:  # a reload shows the chat as it is now
+            await reloaded.send({"v": 1, "type": "open_session", "session_id": session["session_id"]})
+            again = (await reloaded.next("session"))["customer_chat"]
+            assert again["human_active"] is True and again["lines"][-1]["text"] == "Super, a jaki jest zasięg?"
 
         await cockpit.send({"v": 1, "type": "hand_back"})
         await cockpit.next("customer_channel", action="handed_back")

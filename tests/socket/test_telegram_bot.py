@@ -90,6 +90,7 @@ async def test_a_conversation_answers_from_knowledge_and_hands_over_with_a_lead(
     answer, question = replies_to(telegram, chat)[1:3]
     assert answer.startswith("Advice about") and "zasięg zimą i jak ładować w domu?</customer>" in answer  # as data
     assert "Do czego" in question  # a qualifying question follows the answer
+    assert {"chat_id": chat, "action": "typing"} in telegram.sent("sendChatAction")  # "typing..." while it thinks
     await post(bot_backend, text_update(chat + 2_000_000_000, chat, "Chcę porozmawiać z doradcą"))
     await until(lambda: any("Przekazuję" in r for r in replies_to(telegram, chat)))
     async with bot_backend.db.sessions() as db:
@@ -146,7 +147,7 @@ async def test_after_a_human_takes_over_the_bot_stays_silent(bot_backend: Backen
     chat = new_chat()
     await post(bot_backend, text_update(chat, chat, "/start"))
     await until(lambda: len(replies_to(telegram, chat)) == 1)
-    # A salesperson takes over (the cockpit's inbox will do this; until then, as TelegramBot.set_human_active does).
+    # A salesperson takes over (the cockpit's inbox will do this; until then, as BotService.set_human_active does).
     async with bot_backend.db.transaction() as db:
         await db.execute(
             update(BotConversation).where(BotConversation.external_id == str(chat)).values(human_active=True)

@@ -192,5 +192,21 @@ def test_the_inbox_shows_each_lead_once_and_drops_claimed_ones() -> None:
     assert [i["id"] for i in screen.inbox] == [6]
 
 
+def test_a_client_from_a_bot_shows_the_chat_live_and_who_answers_it() -> None:
+    screen = Screen()
+    chat = {"channel": "web", "human_active": False, "lines": [{"speaker": "customer", "text": "Dzień dobry"}]}
+    session = {"type": "session", "session_id": 3, "client": {"name": "Ola"}, "history": [], "latest": None}
+    apply(screen, {**session, "customer_chat": chat})
+    assert screen.customer_channel == "web" and not screen.human_active
+    assert screen.customer_chat == [{"speaker": "customer", "who": "Klient", "text": "Dzień dobry"}]
+    apply(screen, {"type": "customer_channel", "action": "replied", "speaker": "salesperson", "text": "Tu Anna"})
+    apply(screen, {"type": "customer_channel", "action": "said", "speaker": "customer", "text": "Super"})
+    assert [line["who"] for line in screen.customer_chat] == ["Klient", "Ty", "Klient"] and screen.human_active
+    apply(screen, {"type": "customer_channel", "action": "handed_back", "speaker": "", "text": ""})
+    assert not screen.human_active and len(screen.customer_chat) == 3
+    apply(screen, {**session, "session_id": 4})  # a client who did not come from a bot
+    assert screen.customer_channel == "" and screen.customer_chat == []
+
+
 def test_the_app_compiles_its_page() -> None:
     assert cockpit.index() is not None

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.crypto import new_key
 from backend.settings import Settings, SettingsError, load_settings
 
 GOOD_SECRET = "s" * 40
@@ -47,6 +48,9 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch: pytest.Monkey
     with pytest.raises(SettingsError, match="at least 32"):
         load_settings()
     monkeypatch.setenv("SUFLER_AUTH_SECRET_KEY", GOOD_SECRET)
+    with pytest.raises(SettingsError, match="SUFLER_DATA_KEYS must be set in production"):
+        load_settings()
+    monkeypatch.setenv("SUFLER_DATA_KEYS", f"k1:{new_key()}")
     assert load_settings().production
 
 

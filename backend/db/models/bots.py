@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, UniqueConstraint, false, func, text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint, false, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -16,9 +16,13 @@ class BotUpdate(Base):
     The primary key makes a redelivered update a no-op; unprocessed rows are picked up again after a crash."""
 
     __tablename__ = "bot_updates"
+    __table_args__ = (
+        Index("ix_bot_updates_unprocessed", "received_at", postgresql_where=text("processed_at IS NULL")),
+    )
 
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Telegram's update_id, or the web widget's "<conversation>:<message id>"
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

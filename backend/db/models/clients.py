@@ -14,7 +14,8 @@ class Client(IdMixin, TimestampsMixin, Base):
     )
 
     name: Mapped[str] = mapped_column(String(200), index=True)
-    contact_info: Mapped[str | None] = mapped_column(Text)
+    contact_info: Mapped[str | None] = mapped_column(Text)  # encrypted (backend/crypto.py)
+    contact_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # keyed hash, for exact lookups
     owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="RESTRICT"))
     archived: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # The leading archetype of the client's latest session (slug), for search and the client list.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any, TypeAlias
 
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from backend.db.models import User
-from backend.errors import NotAuthenticated
+from backend.errors import NotAuthenticated, PermissionDenied
 
 # Public: health checks, logging in, API docs, and (later) the bot webhooks that carry their own secrets.
 # Sockets under /ws/ authenticate in their handler, so that a refused socket is closed with code 1008.
@@ -27,10 +28,28 @@ def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return connection.cookies.get(cookie_name) or None
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_COOKIE, CSRF_HEADER = "sufler_csrf", "x-csrf-token"
+
+
 class AuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = token_from(connection)
         if token is None:
             raise NotAuthenticated()
         user = await connection.app.state.accounts.authenticate(token)
+        if _by_cookie(connection) and connection.scope.get("method") not in SAFE_METHODS:
+            _check_csrf(connection)
         return AuthenticationResult(user=user, auth=token)
+
+
+def _by_cookie(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    return not connection.headers.get("authorization", "").lower().startswith("bearer ")
+
+
+def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """A write made with the session cookie must echo the CSRF cookie in X-CSRF-Token (double submit)."""
+    expected = connection.cookies.get(CSRF_COOKIE, "")
+    given = connection.headers.get(CSRF_HEADER, "")
+    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+        raise PermissionDenied("Missing or wrong X-CSRF-Token (needed for writes made with the session cookie).")

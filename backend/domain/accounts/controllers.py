@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
-from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from backend.db.models import User as UserRow
-from backend.domain.accounts.schemas import LoginRequest, LoginResponse, Preferences, User
+from backend.domain.accounts.access import ADMIN_ONLY
+from backend.domain.accounts.auth import CSRF_COOKIE
+from backend.domain.accounts.schemas import LoginRequest, LoginResponse, NewUser, Preferences, User, UserChange
 from backend.domain.accounts.services import AccountService
+from backend.domain.audit import record
+from backend.errors import NotAuthenticated
 
 
 class AuthController(Controller):
@@ -19,7 +24,16 @@ class AuthController(Controller):
     @post("/login", status_code=HTTP_200_OK, summary="Log in; returns a token and sets the session cookie")
     async def login(self, data: JSONBody[LoginRequest], request: Request[Any, Any, Any]) -> Response[LoginResponse]:
         accounts: AccountService = request.app.state.accounts
-        issued = await accounts.login(data.username, data.password)
+        address = request.client.host if request.client else "?"
+        request.app.state.login_throttle.check(data.username, address)
+        try:
+            issued = await accounts.login(data.username, data.password)
+        except NotAuthenticated:
+            request.app.state.login_throttle.failed(data.username, address)
+            await record(request.app.state.db, None, "sign_in_failed", data.username, address=address)
+            raise
+        request.app.state.login_throttle.succeeded(data.username, address)
+        await record(request.app.state.db, issued.user.id, "sign_in", issued.user.username, address=address)
         settings = request.app.state.settings
         body = LoginResponse(token=issued.token, expires_at=issued.expires_at, user=User.model_validate(issued.user))
         cookie = Cookie(
@@ -31,11 +45,24 @@ class AuthController(Controller):
             samesite="lax",
             path="/",
         )
-        return Response(body, cookies=[cookie])
+        # Double-submit CSRF token: a page of ours reads it and echoes it in X-CSRF-Token on writes made with
+        # the cookie; another site can make the browser send the cookie, but cannot read this one.
+        csrf = Cookie(
+            key=CSRF_COOKIE,
+            value=secrets.token_urlsafe(24),
+            expires=int(issued.expires_at.timestamp()),
+            httponly=False,
+            secure=settings.production,
+            samesite="strict",
+            path="/",
+        )
+        return Response(body, cookies=[cookie, csrf])
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this login session")
     async def logout(self, request: Request[UserRow, str, Any]) -> Response[None]:
         await request.app.state.accounts.logout(request.auth)
+        await record(request.app.state.db, request.user.id, "sign_out", request.user.username)
+        await request.app.state.open_sockets.close_login(request.auth, "logged out")
         settings = request.app.state.settings
         return Response(
             None,
@@ -51,3 +78,31 @@ class AuthController(Controller):
     async def preferences(self, data: JSONBody[Preferences], request: Request[UserRow, str, Any]) -> User:
         accounts: AccountService = request.app.state.accounts
         return User.model_validate(await accounts.set_language(request.user.id, data.language))
+
+
+class UserController(Controller):
+    """Users, for admins: list, create, change role, deactivate (which also ends their logins and sockets)."""
+
+    path = "/users"
+    tags = ("accounts",)
+    guards = (ADMIN_ONLY,)
+
+    @get("/", summary="All users")
+    async def list_users(self, request: Request[UserRow, str, Any]) -> list[User]:
+        return [User.model_validate(u) for u in await request.app.state.accounts.users()]
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Create a user")
+    async def create(self, data: JSONBody[NewUser], request: Request[UserRow, str, Any]) -> User:
+        user = await request.app.state.accounts.create_user(data.username, data.password, data.role)
+        await record(request.app.state.db, request.user.id, "user_created", user.username, role=user.role.value)
+        return User.model_validate(user)
+
+    @patch("/{user_id:int}", summary="Change a user's role or deactivate / reactivate them")
+    async def change(
+        self, user_id: FromPath[int], data: JSONBody[UserChange], request: Request[UserRow, str, Any]
+    ) -> User:
+        accounts: AccountService = request.app.state.accounts
+        user = await accounts.change(user_id, request.user.id, data.role, data.active)
+        if data.role is not None or data.active is False:  # their rights changed: their sockets log in again
+            await request.app.state.open_sockets.close_user(user_id, "your account changed")
+        return User.model_validate(user)

@@ -35,3 +35,18 @@ class LoginResponse(BaseModel):
     token: str = Field(description="Send as `Authorization: Bearer <token>` (the browser also gets a cookie).")
     expires_at: datetime
     user: User
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    role: Role = Role.SALESPERSON
+
+
+class UserChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    active: bool | None = None

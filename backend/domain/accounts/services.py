@@ -18,7 +18,8 @@ from backend.domain.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from backend.errors import Conflict, InvalidInput, NotAuthenticated
+from backend.domain.audit import add_entry
+from backend.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from backend.settings import Settings
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -116,3 +117,30 @@ class AccountService:
     async def set_active(self, username: str, active: bool) -> None:
         async with self.db.transaction() as session:
             await session.execute(update(User).where(User.username == username).values(active=active))
+
+    async def users(self) -> list[User]:
+        async with self.db.sessions() as session:
+            return list((await session.scalars(select(User).order_by(User.id))).all())
+
+    async def change(self, user_id: int, actor_id: int, role: Role | None, active: bool | None) -> User:
+        """An admin changes a user's role or deactivates them; recorded in the audit log. Deactivating revokes
+        every login session of the user."""
+        async with self.db.transaction() as session:
+            user = await session.get(User, user_id, with_for_update=True)
+            if user is None:
+                raise NotFound(f"User {user_id} does not exist.")
+            if user_id == actor_id and (active is False or (role is not None and role is not Role.ADMIN)):
+                raise InvalidInput("You cannot demote or deactivate yourself (another admin can).")
+            if role is not None and role is not user.role:
+                add_entry(session, actor_id, "role_changed", user.username, old=user.role.value, new=role.value)
+                user.role = role
+            if active is not None and active is not user.active:
+                add_entry(session, actor_id, "user_activated" if active else "user_deactivated", user.username)
+                user.active = active
+                if not active:
+                    await session.execute(
+                        update(AuthToken)
+                        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+                        .values(revoked_at=datetime.now(UTC))
+                    )
+        return user

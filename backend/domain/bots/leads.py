@@ -19,8 +19,11 @@ import asyncpg
 import structlog
 from sqlalchemy import select, text, update
 
+from backend.crypto import DataCipher
 from backend.db import Database, asyncpg_dsn
-from backend.db.models import Client, ClientSession, Lead, LeadStatus, OutboxMessage
+from backend.db.models import ClientSession, Lead, LeadStatus, OutboxMessage
+from backend.domain.audit import add_entry
+from backend.domain.clients import ClientService
 from backend.errors import Conflict, NotFound
 
 __all__ = ("LeadFeed", "lead_card")
@@ -31,7 +34,7 @@ CHANNEL = "sufler_leads"
 POLL_SECONDS = 2.0  # a lead stored by a process that died before publishing is published by the next poll
 
 
-def lead_card(lead: Lead) -> dict[str, Any]:
+def lead_card(lead: Lead, cipher: DataCipher) -> dict[str, Any]:
     """What the inbox shows of a lead."""
     data = lead.data or {}
     said = [t["text"] for t in lead.transcript if t.get("from") == "customer" and t.get("kind") == "text"]
@@ -39,7 +42,7 @@ def lead_card(lead: Lead) -> dict[str, Any]:
         "id": lead.id,
         "channel": lead.channel,
         "name": data.get("name") or "",
-        "contact": data.get("contact") or "",
+        "contact": cipher.decrypt(data.get("contact")) or "",
         "archetype": data.get("archetype") or "",
         "reason": data.get("handover_reason") or "",
         "last_message": said[-1] if said else "",
@@ -49,8 +52,9 @@ def lead_card(lead: Lead) -> dict[str, Any]:
 
 
 class LeadFeed:
-    def __init__(self, db: Database, on_event: Callable[[str, dict[str, Any]], None]) -> None:
+    def __init__(self, db: Database, on_event: Callable[[str, dict[str, Any]], None], clients: ClientService) -> None:
         self.db = db
+        self.clients = clients  # a claimed lead becomes a client file (its contact encrypted as every client's)
         self.on_event = on_event  # ("lead" | "lead_claimed", payload) -> broadcast to this process's cockpits
         self._poke = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -117,9 +121,25 @@ class LeadFeed:
                 with contextlib.suppress(Exception):
                     await conn.close()
 
+    async def relay_chat(self, channel: str, external_id: str, lines: list[dict[str, str]]) -> None:
+        """New lines of a bot conversation, to the live sessions of the client its lead became (any process)."""
+        async with self.db.transaction() as session:
+            client_id = await session.scalar(
+                select(Lead.client_id).where(Lead.channel == channel, Lead.external_conversation_id == external_id)
+            )
+            if client_id is None:
+                return  # not claimed yet: nobody to show it to
+            for line in lines:  # one NOTIFY per line keeps each payload far below PostgreSQL's 8000 bytes
+                message = json.dumps({"event": "chat", "client_id": client_id, **line, "text": line["text"][:2000]})
+                await session.execute(
+                    text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}
+                )
+
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         message = json.loads(payload)
-        if message.get("event") == "lead_claimed":
+        if message.get("event") == "chat":
+            self.on_event("chat", message)
+        elif message.get("event") == "lead_claimed":
             self.on_event("lead_claimed", {"lead_id": message["lead_id"], "by": message["by"]})
         else:
             asyncio.ensure_future(self._announce(int(message["lead_id"])))  # noqa: RUF006 - short-lived
@@ -128,7 +148,7 @@ class LeadFeed:
         async with self.db.sessions() as session:
             lead = await session.get(Lead, lead_id)
         if lead is not None and lead.status is LeadStatus.NEW:
-            self.on_event("lead", {"lead": lead_card(lead)})
+            self.on_event("lead", {"lead": lead_card(lead, self.clients.cipher)})
 
     async def conversation_of(self, client_id: int) -> tuple[str, str]:
         """(channel, external conversation id) of the lead this client file was made from."""
@@ -147,7 +167,7 @@ class LeadFeed:
                     select(Lead).where(Lead.status == LeadStatus.NEW).order_by(Lead.id.desc()).limit(50)
                 )
             ).all()
-        return [lead_card(lead) for lead in leads]
+        return [lead_card(lead, self.clients.cipher) for lead in leads]
 
     async def claim(self, lead_id: int, user_id: int, username: str) -> int:
         """Claim a lead for this salesperson: exactly one claim wins. Returns the new session's id, which starts
@@ -163,17 +183,20 @@ class LeadFeed:
                 exists = await session.get(Lead, lead_id)
                 raise Conflict("Another salesperson has already taken this lead.") if exists else NotFound()
             data = lead.data or {}
-            client = Client(
-                name=data.get("name") or f"{lead.channel} {lead.external_conversation_id}",
-                contact_info=data.get("contact"),
-                owner_id=user_id,
-                archived=False,
-                archetype=data.get("archetype"),
+            client = self.clients.new(
+                # not the conversation id: for the web widget, that is the customer's key to the chat
+                data.get("name") or f"{lead.channel} lead #{lead.id}",
+                self.clients.cipher.decrypt(data.get("contact")),
+                user_id,
+                data.get("archetype"),
             )
             session.add(client)
             await session.flush()
             lead.client_id = client.id
-            facts = [f"{key}: {data[key]}" for key in ("contact", "language", "archetype") if data.get(key)]
+            # Key facts feed the prompts: not the contact itself (it is in the client file), only that there is one.
+            facts = [f"{key}: {data[key]}" for key in ("language", "archetype") if data.get(key)]
+            if data.get("contact"):
+                facts.append("contact: shared (in the client file)")
             facts.append(f"lead: {lead.channel}, {data.get('handover_reason', '')}")
             transcript = " / ".join(f"{t['from']}: {t['text']}" for t in lead.transcript if t.get("kind") == "text")
             seeded = ClientSession(
@@ -181,6 +204,7 @@ class LeadFeed:
             )
             session.add(seeded)
             await session.flush()
+            add_entry(session, user_id, "lead_claimed", f"lead {lead_id}", client_id=client.id)
             message = json.dumps({"event": "lead_claimed", "lead_id": lead_id, "by": username})
             await session.execute(
                 text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}

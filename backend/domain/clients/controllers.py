@@ -22,41 +22,47 @@ class ClientController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED, summary="Create a client file")
     async def create(self, data: JSONBody[ClientIn], request: Request[User, str, Any]) -> ClientOut:
-        return ClientOut.model_validate(await _service(request).create(data, request.user.id))
+        return await _service(request).create(data, request.user.id)
 
     @get("/", summary="List or search client files, newest first")
     async def search(
         self,
         request: Request[User, str, Any],
-        q: Annotated[str | None, QueryParameter(description="Substring of the name or contact info")] = None,
+        q: Annotated[
+            str | None, QueryParameter(description="Part of the name, or a whole phone number or e-mail")
+        ] = None,
         archetype: Annotated[str | None, QueryParameter(description="Leading archetype slug")] = None,
         archived: Annotated[bool, QueryParameter(description="Archived clients instead of active ones")] = False,
         include_all: Annotated[bool, QueryParameter(name="all", description="Archived and active together")] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[ClientOut]:
-        rows = await _service(request).search(
-            q=q, archetype=archetype, archived=None if include_all else archived, limit=limit, offset=offset
+        return await _service(request).search(
+            request.user,
+            q=q,
+            archetype=archetype,
+            archived=None if include_all else archived,
+            limit=limit,
+            offset=offset,
         )
-        return [ClientOut.model_validate(r) for r in rows]
 
     @get("/{client_id:int}", summary="One client file")
     async def get_one(self, client_id: FromPath[int], request: Request[User, str, Any]) -> ClientOut:
-        return ClientOut.model_validate(await _service(request).get(client_id))
+        return await _service(request).get(client_id, request.user)
 
     @patch("/{client_id:int}", summary="Change name, contact info or archived")
     async def update(
         self, client_id: FromPath[int], data: JSONBody[ClientPatch], request: Request[User, str, Any]
     ) -> ClientOut:
-        return ClientOut.model_validate(await _service(request).update(client_id, data))
+        return await _service(request).update(client_id, data, request.user)
 
     @post("/{client_id:int}/archive", status_code=200, summary="Archive a client file (kept, hidden from lists)")
     async def archive(self, client_id: FromPath[int], request: Request[User, str, Any]) -> ClientOut:
-        return ClientOut.model_validate(await _service(request).update(client_id, ClientPatch(archived=True)))
+        return await _service(request).update(client_id, ClientPatch(archived=True), request.user)
 
     @get("/{client_id:int}/sessions", summary="The client's sessions, newest first")
     async def sessions(self, client_id: FromPath[int], request: Request[User, str, Any]) -> list[SessionOut]:
-        return [SessionOut.model_validate(s) for s in await _service(request).sessions(client_id)]
+        return [SessionOut.model_validate(s) for s in await _service(request).sessions(client_id, request.user)]
 
 
 class SessionController(Controller):
@@ -65,4 +71,6 @@ class SessionController(Controller):
 
     @get("/{session_id:int}/interactions", summary="A session's interactions in order")
     async def interactions(self, session_id: FromPath[int], request: Request[User, str, Any]) -> list[InteractionOut]:
-        return [InteractionOut.model_validate(i) for i in await _service(request).interactions(session_id)]
+        return [
+            InteractionOut.model_validate(i) for i in await _service(request).interactions(session_id, request.user)
+        ]

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import Select, or_, select
 
+from backend.crypto import DataCipher
 from backend.db import Database
-from backend.db.models import Client, ClientSession, Interaction
-from backend.domain.clients.schemas import ClientIn, ClientPatch
+from backend.db.models import Client, ClientSession, Interaction, User
+from backend.domain.accounts.access import check_client, visible
+from backend.domain.clients.schemas import ClientIn, ClientOut, ClientPatch
 from backend.errors import NotFound
 
 MAX_PAGE = 200
@@ -20,58 +22,89 @@ def _like(text: str) -> str:
 
 
 class ClientService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    """Contact info is encrypted on the way in and decrypted on the way out (:class:`ClientOut`)."""
 
-    async def create(self, data: ClientIn, owner_id: int) -> Client:
-        client = Client(name=data.name, contact_info=data.contact_info, owner_id=owner_id, archived=False)
+    def __init__(self, db: Database, cipher: DataCipher) -> None:
+        self.db = db
+        self.cipher = cipher
+
+    def new(self, name: str, contact_info: str | None, owner_id: int, archetype: str | None = None) -> Client:
+        client = Client(name=name, owner_id=owner_id, archived=False, archetype=archetype)
+        self._set_contact(client, contact_info)
+        return client
+
+    def _set_contact(self, client: Client, contact_info: str | None) -> None:
+        client.contact_info = self.cipher.encrypt(contact_info)
+        client.contact_hash = self.cipher.lookup_hash(contact_info)
+
+    def out(self, client: Client) -> ClientOut:
+        shown = ClientOut.model_validate(client)
+        return shown.model_copy(update={"contact_info": self.cipher.decrypt(client.contact_info)})
+
+    async def create(self, data: ClientIn, owner_id: int) -> ClientOut:
+        client = self.new(data.name, data.contact_info, owner_id)
         async with self.db.transaction() as session:
             session.add(client)
             await session.flush()
             await session.refresh(client)
-        return client
+        return self.out(client)
 
-    async def get(self, client_id: int) -> Client:
+    async def get(self, client_id: int, user: User) -> ClientOut:
         async with self.db.sessions() as session:
             client = await session.get(Client, client_id)
-        if client is None:
-            raise NotFound(f"Client {client_id} does not exist.")
-        return client
+        return self.out(check_client(user, client, client_id))
 
     async def search(
         self,
+        user: User,
         *,
         q: str | None = None,
         archetype: str | None = None,
         archived: bool | None = False,
         limit: int = 50,
         offset: int = 0,
-    ) -> Sequence[Client]:
-        """Newest first. ``q`` matches name or contact info (case-insensitive substring); archived=None: all."""
-        query: Select[tuple[Client]] = select(Client)
+    ) -> list[ClientOut]:
+        """Newest first. ``q`` matches a name (case-insensitive substring) or a whole contact (phone number or
+        e-mail, however spaced: contact info is encrypted, so it is found by its keyed hash); archived=None: all."""
+        query: Select[tuple[Client]] = visible(user, select(Client))
         if q:
             pattern = _like(q)
-            query = query.where(or_(Client.name.ilike(pattern), Client.contact_info.ilike(pattern)))
+            query = query.where(or_(Client.name.ilike(pattern), Client.contact_hash == self.cipher.lookup_hash(q)))
         if archetype:
             query = query.where(Client.archetype == archetype)
         if archived is not None:
             query = query.where(Client.archived == archived)
         query = query.order_by(Client.updated_at.desc(), Client.id.desc()).limit(min(limit, MAX_PAGE)).offset(offset)
         async with self.db.sessions() as session:
-            return (await session.scalars(query)).all()
+            return [self.out(c) for c in (await session.scalars(query)).all()]
 
-    async def update(self, client_id: int, patch: ClientPatch) -> Client:
+    async def update(self, client_id: int, patch: ClientPatch, user: User) -> ClientOut:
         async with self.db.transaction() as session:
-            client = await session.get(Client, client_id, with_for_update=True)
-            if client is None:
-                raise NotFound(f"Client {client_id} does not exist.")
+            client = check_client(user, await session.get(Client, client_id, with_for_update=True), client_id)
             for field, value in patch.model_dump(exclude_unset=True).items():
                 if field == "name" and value is None:
                     continue  # a name cannot be removed
-                setattr(client, field, value)
+                if field == "contact_info":
+                    self._set_contact(client, value)
+                else:
+                    setattr(client, field, value)
             await session.flush()
             await session.refresh(client)
-        return client
+        return self.out(client)
+
+    async def check_session(self, session_id: int, user: User) -> int:
+        """The session's client id, when the user may see that client; else NotFound."""
+        async with self.db.sessions() as session:
+            row = (
+                await session.execute(
+                    select(ClientSession.client_id, Client)
+                    .join(Client, Client.id == ClientSession.client_id)
+                    .where(ClientSession.id == session_id)
+                )
+            ).first()
+        if row is None or not check_client(user, row[1], row[0]):
+            raise NotFound(f"Session {session_id} does not exist.")
+        return int(row[0])
 
     async def set_archetype(self, client_id: int, archetype: str) -> None:
         async with self.db.transaction() as session:
@@ -79,8 +112,8 @@ class ClientService:
             if client is not None and client.archetype != archetype:
                 client.archetype = archetype
 
-    async def sessions(self, client_id: int) -> Sequence[ClientSession]:
-        await self.get(client_id)
+    async def sessions(self, client_id: int, user: User) -> Sequence[ClientSession]:
+        await self.get(client_id, user)
         query = (
             select(ClientSession)
             .where(ClientSession.client_id == client_id)
@@ -89,9 +122,8 @@ class ClientService:
         async with self.db.sessions() as session:
             return (await session.scalars(query)).all()
 
-    async def interactions(self, session_id: int) -> Sequence[Interaction]:
+    async def interactions(self, session_id: int, user: User) -> Sequence[Interaction]:
+        await self.check_session(session_id, user)
         async with self.db.sessions() as session:
-            if await session.get(ClientSession, session_id) is None:
-                raise NotFound(f"Session {session_id} does not exist.")
             query = select(Interaction).where(Interaction.session_id == session_id).order_by(Interaction.id)
             return (await session.scalars(query)).all()

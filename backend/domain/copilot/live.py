@@ -16,14 +16,13 @@ from typing import Any, Protocol
 
 import structlog
 
-from backend.db.models import Client
 from backend.domain.clients import ClientService
-from backend.domain.clients.schemas import ClientIn, ClientOut
+from backend.domain.clients.schemas import ClientIn
 from backend.domain.copilot import views
 from backend.domain.copilot.conversation import RECENT_TURNS_KEPT, Conversation, Turn
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.copilot.protocol import PROTOCOL_VERSION
-from backend.domain.copilot.session_store import SessionStore, StoredSession
+from backend.domain.copilot.session_store import SessionStore, StoredSession, chat_line
 from backend.errors import Conflict, InvalidInput
 
 __all__ = ("LiveSession", "SessionHub", "Subscriber")
@@ -47,9 +46,10 @@ class LiveSession:
     ) -> None:
         self.id = stored.session.id
         self.client_id = stored.client.id
-        self.client = _client_json(stored.client)
+        self.client = clients.out(stored.client).model_dump(mode="json")
         self.ended = stored.session.ended_at is not None
         self.earlier_sessions = len(stored.earlier)
+        self.customer_chat = stored.customer_chat
         self.conv = conv
         self.copilot = copilot
         self.store = store
@@ -91,6 +91,18 @@ class LiveSession:
             return None
         return [text for seq, text in self.log if seq > last_seq]
 
+    def chat_line(self, speaker: str, text: str, action: str = "said") -> None:
+        """The customer's chat moved on: someone said something (action "said", "replied") or the bot took over
+        again ("handed_back")."""
+        if self.customer_chat is not None:
+            if action == "handed_back":
+                self.customer_chat["human_active"] = False
+            else:
+                self.customer_chat["lines"].append(chat_line(speaker, text))
+            if action == "replied":
+                self.customer_chat["human_active"] = True
+        self.emit("customer_channel", {"action": action, "speaker": speaker, "text": text})
+
     def snapshot(self) -> str:
         return encode(
             "session",
@@ -102,6 +114,7 @@ class LiveSession:
                 "history": self.history,
                 "latest": self.latest,
                 "ended": self.ended,
+                "customer_chat": self.customer_chat,
             },
             seq=self.seq,
             session_id=self.id,
@@ -231,10 +244,6 @@ async def _logged(work: Coroutine[Any, Any, None], session_id: int) -> None:
         log.exception("session_work_failed", session_id=session_id)
 
 
-def _client_json(client: Client) -> dict[str, Any]:
-    return ClientOut.model_validate(client).model_dump(mode="json")
-
-
 def _history_item(interaction_id: int, kind: str, text: str) -> dict[str, Any]:
     return {"interaction_id": interaction_id, "kind": kind, "text": text}
 
@@ -258,6 +267,12 @@ class SessionHub:
 
     def status_event(self) -> str:
         return encode("status", self.status())
+
+    def customer_chat(self, client_id: int, speaker: str, text: str) -> None:
+        """A line of a bot conversation whose lead became this client: into every live session of the client."""
+        for live in list(self.sessions.values()):
+            if live.client_id == client_id:
+                live.chat_line(speaker, text)
 
     def broadcast(self, text: str) -> None:
         for peer in list(self.peers):

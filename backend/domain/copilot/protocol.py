@@ -216,10 +216,13 @@ class LeadEvent(_Event):
 
 
 class CustomerChannel(_Event):
-    """What happened in the customer's channel: a salesperson's reply was sent, or the bot took over again."""
+    """What happened in the customer's chat with a bot (for a client who came from one): someone said something
+    (``said``: the customer or the bot), a salesperson's reply was sent (``replied``), or the bot took over again
+    (``handed_back``)."""
 
     type: Literal["customer_channel"]
-    action: Literal["replied", "handed_back"]
+    action: Literal["said", "replied", "handed_back"]
+    speaker: Literal["customer", "bot", "salesperson", ""] = ""
     text: str = ""
 
 
@@ -260,6 +263,8 @@ class SessionOpened(_Event):
     history: list[dict[str, Any]]
     latest: dict[str, Any] | None  # the latest fast result, assessment and moves, if any
     ended: bool
+    # for a client who came from a bot: {"channel", "human_active", "lines": [{"speaker", "text"}]}
+    customer_chat: dict[str, Any] | None = None
 
 
 class Ack(_Event):

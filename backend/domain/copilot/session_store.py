@@ -11,11 +11,12 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from backend.db import Database
-from backend.db.models import Client, ClientSession, Feedback, Interaction
+from backend.db.models import BotConversation, Client, ClientSession, Feedback, Interaction, Lead
 from backend.errors import NotFound
 
 EARLIER_SESSIONS = 3  # how many of a returning client's previous sessions feed the prompt
 EARLIER_FALLBACK_CHARS = 600  # a previous session without a summary is represented by its observations
+CHAT_LINES = 100  # the end of a long customer chat is what the salesperson needs
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,12 @@ class StoredSession:
     interactions: Sequence[Interaction]
     earlier: list[str]  # summaries of the client's previous sessions, oldest first
     earlier_key_facts: list[str]
+    customer_chat: dict[str, Any] | None  # the client came from a bot: its channel and the chat so far
+
+
+def chat_line(speaker: str, text: str) -> dict[str, str]:
+    """One line of a customer's chat as the cockpit shows it; speaker: customer | bot | salesperson."""
+    return {"speaker": speaker, "text": text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +77,27 @@ class SessionStore:
             for previous in reversed(earlier_rows):
                 earlier.append(previous.summary or await self._observations_digest(session, previous.id))
                 facts.extend(str(f) for f in previous.key_facts)
-        return StoredSession(row, client, interactions, [e for e in earlier if e], facts)
+            chat = await self._customer_chat(session, client.id)
+        return StoredSession(row, client, interactions, [e for e in earlier if e], facts, chat)
+
+    @staticmethod
+    async def _customer_chat(session: Any, client_id: int) -> dict[str, Any] | None:
+        found = (
+            await session.execute(
+                select(Lead.channel, BotConversation.transcript, BotConversation.human_active)
+                .join(
+                    BotConversation,
+                    (BotConversation.channel == Lead.channel)
+                    & (BotConversation.external_id == Lead.external_conversation_id),
+                )
+                .where(Lead.client_id == client_id)
+            )
+        ).first()
+        if found is None:
+            return None
+        channel, transcript, human_active = found
+        lines = [chat_line(t["from"], t["text"]) for t in transcript if t.get("kind") in ("text", "contact")]
+        return {"channel": channel, "human_active": human_active, "lines": lines[-CHAT_LINES:]}
 
     @staticmethod
     async def _observations_digest(session: Any, session_id: int) -> str:

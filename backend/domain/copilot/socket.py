@@ -4,6 +4,7 @@ per-socket outbox so a slow client never holds up a session's other sockets."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import structlog
@@ -12,11 +13,13 @@ from litestar.exceptions import WebSocketDisconnect
 
 from backend.db.models import User
 from backend.domain.accounts.auth import token_from
+from backend.domain.accounts.open_sockets import REVALIDATE_SECONDS, OpenSockets
 from backend.domain.bots.leads import LeadFeed
+from backend.domain.bots.service import BotService
 from backend.domain.clients.schemas import ClientIn
 from backend.domain.copilot import protocol as p
 from backend.domain.copilot.live import LiveSession, SessionHub, encode
-from backend.errors import InvalidInput, SuflerError, describe
+from backend.errors import InvalidInput, NotAuthenticated, SuflerError, describe
 
 __all__ = ("cockpit_socket",)
 
@@ -62,7 +65,7 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any]) -> None:
     hub: SessionHub = socket.app.state.hub
     inbox = await _inbox(socket)
     outbox = Outbox(socket)
-    conn = Connection(hub, user, outbox, socket.app.state.leads, socket.app.state.telegram)
+    conn = Connection(hub, user, outbox, socket.app.state.leads, socket.app.state.bots)
     hello = {
         "user": {"id": user.id, "username": user.username, "role": user.role.value},
         "status": hub.status(),
@@ -71,6 +74,16 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any]) -> None:
     }
     outbox.deliver(encode("hello", hello))
     hub.peers.add(outbox)  # broadcasts (status, leads) only after hello: it is always the first frame
+    token = token_from(socket) or ""
+
+    async def close(reason: str) -> None:
+        await outbox.close()  # what was queued before is dropped: the login is over
+        with contextlib.suppress(Exception):
+            await socket.close(code=POLICY_VIOLATION, reason=reason)
+
+    open_sockets: OpenSockets = socket.app.state.open_sockets
+    open_sockets.add(user.id, token, close)
+    watch = asyncio.create_task(_revalidate(socket, token, close))
     try:
         while True:
             event = await socket.receive()
@@ -80,9 +93,24 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any]) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        watch.cancel()
+        open_sockets.discard(close)
         hub.peers.discard(outbox)
         conn.leave()
         await outbox.close()
+
+
+async def _revalidate(socket: WebSocket[Any, Any, Any], token: str, close: Any) -> None:
+    """Close the socket when its login expires or is revoked (also by another backend process)."""
+    while True:
+        await asyncio.sleep(REVALIDATE_SECONDS)
+        try:
+            await socket.app.state.accounts.authenticate(token)
+        except NotAuthenticated as exc:
+            await close(exc.message)
+            return
+        except Exception:  # the database is away: keep the socket, check again later
+            continue
 
 
 async def _inbox(socket: WebSocket[Any, Any, Any]) -> list[dict[str, Any]]:
@@ -107,10 +135,10 @@ async def _authenticate(socket: WebSocket[Any, Any, Any]) -> User | None:
 class Connection:
     """One authenticated socket: which session it watches, and what each message type does."""
 
-    def __init__(self, hub: SessionHub, user: User, outbox: Outbox, leads: LeadFeed, telegram: Any) -> None:
+    def __init__(self, hub: SessionHub, user: User, outbox: Outbox, leads: LeadFeed, bots: BotService) -> None:
         self.hub = hub
         self.leads = leads
-        self.telegram = telegram  # TelegramBot | None
+        self.bots = bots
         self.user = user
         self.outbox = outbox
         self.live: LiveSession | None = None
@@ -136,6 +164,7 @@ class Connection:
             case p.OpenSession():
                 await self._open(message)
             case p.Resume(session_id=session_id, last_seq=last_seq):
+                await self.hub.clients.check_session(session_id, self.user)
                 live = await self.hub.get(session_id)
                 self._watch(live)
                 missed = live.missed(last_seq)
@@ -155,14 +184,14 @@ class Connection:
                 await self._session().end()
             case p.CustomerReply(text=text):
                 live = self._session()
-                bot, chat = await self._bot_for(live)
-                await bot.reply_as_human(chat, text)
-                live.emit("customer_channel", {"action": "replied", "text": text})
+                channel, chat = await self.leads.conversation_of(live.client_id)
+                await self.bots.reply_as_human(channel, chat, text)
+                live.chat_line("salesperson", text, action="replied")
             case p.HandBack():
                 live = self._session()
-                bot, chat = await self._bot_for(live)
-                await bot.set_human_active(chat, False)
-                live.emit("customer_channel", {"action": "handed_back", "text": ""})
+                channel, chat = await self.leads.conversation_of(live.client_id)
+                await self.bots.set_human_active(channel, chat, False)
+                live.chat_line("", "", action="handed_back")
             case p.ClaimLead(lead_id=lead_id):
                 session_id = await self.leads.claim(lead_id, self.user.id, self.user.username)
                 live = await self.hub.get(session_id)
@@ -174,19 +203,15 @@ class Connection:
         if sum(given) != 1:
             raise InvalidInput("open_session needs exactly one of client_id, new_client or session_id.")
         if message.session_id is not None:
+            await self.hub.clients.check_session(message.session_id, self.user)
             live = await self.hub.get(message.session_id)
         else:
+            if message.client_id is not None:
+                await self.hub.clients.get(message.client_id, self.user)  # NotFound unless the user may see it
             new_client = ClientIn(**message.new_client.model_dump()) if message.new_client else None
             live = await self.hub.open(user_id=self.user.id, client_id=message.client_id, new_client=new_client)
         self._watch(live)
         self.outbox.deliver(live.snapshot())
-
-    async def _bot_for(self, live: LiveSession) -> tuple[Any, str]:
-        channel, external_id = await self.leads.conversation_of(live.client_id)
-        bot = self.telegram if channel == "telegram" else None
-        if bot is None:
-            raise InvalidInput(f"Replying through {channel} is not available.")
-        return bot, external_id
 
     def _watch(self, live: LiveSession) -> None:
         self.leave()

@@ -1,0 +1,314 @@
+"""The sales lead's review: the team's client files with filters, a session's whole timeline, thumbs up/down
+statistics, and rated suggestions exported as a fine-tuning data set with personal data removed.
+
+What a session showed is read back from what was stored with each observation (``interactions.ai_response``:
+the fast result, the assessment with its refined indicators, the moves of each batch) and the ratings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
+
+from backend.crypto import DataCipher
+from backend.db import Database
+from backend.db.models import Client, ClientSession, Feedback, Interaction, KnowledgeProposal, User
+from backend.domain.audit import add_entry
+from backend.errors import Conflict, NotFound
+from backend.redaction import Redactor
+
+__all__ = ("TeamReview",)
+
+MAX_ROWS = 500
+PROPOSAL_MIN_UP = 1  # a suggestion some salesperson found helpful, and nobody more often not
+EXPORT_SYSTEM = (
+    "You are Sufler, a co-pilot for a salesperson of electric cars in a live conversation. From the salesperson's "
+    "observation and the analysis, suggest the next move of the requested kind, with a short reason."
+)
+
+
+def shown_indicators(response: dict[str, Any] | None) -> dict[str, int]:
+    """The indicator values the salesperson saw last for an observation (refined by the LLM when it answered)."""
+    response = response or {}
+    source = (response.get("assessment") or {}).get("indicators") or (response.get("fast_result") or {}).get(
+        "indicators"
+    )
+    return {name: int(item["value"]) for name, item in (source or {}).items()}
+
+
+def leader(response: dict[str, Any] | None) -> str:
+    archetypes = ((response or {}).get("fast_result") or {}).get("archetypes") or []
+    return str(archetypes[0]["slug"]) if archetypes else ""
+
+
+def fired_rules(response: dict[str, Any] | None) -> set[str]:
+    indicators = ((response or {}).get("fast_result") or {}).get("indicators") or {}
+    return {c["rule"] for item in indicators.values() for c in item.get("because", []) if c.get("rule")}
+
+
+def shown_moves(response: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every move shown for an observation, first batch first ("moves", then "moves_1", "moves_2"...)."""
+    response = response or {}
+    batches = sorted((k for k in response if k == "moves" or k.startswith("moves_")), key=lambda k: (len(k), k))
+    return [
+        {**move, "batch": 0 if key == "moves" else int(key.split("_")[1])}
+        for key in batches
+        for move in (response[key] or {}).get("moves", [])
+    ]
+
+
+class TeamReview:
+    def __init__(self, db: Database, cipher: DataCipher) -> None:
+        self.db = db
+        self.cipher = cipher
+
+    async def clients(
+        self,
+        *,
+        owner_id: int | None = None,
+        archetype: str | None = None,
+        indicator: str | None = None,
+        minimum: int = 0,
+        maximum: int = 100,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        archived: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        """The team's client files, latest activity first, each with its owner and latest indicators."""
+        query = select(Client, User.username).join(User, User.id == Client.owner_id)
+        if owner_id is not None:
+            query = query.where(Client.owner_id == owner_id)
+        if archetype:
+            query = query.where(Client.archetype == archetype)
+        if archived is not None:
+            query = query.where(Client.archived == archived)
+        if since is not None:
+            query = query.where(Client.updated_at >= since)
+        if until is not None:
+            query = query.where(Client.updated_at < until)
+        latest = (
+            select(ClientSession.client_id, ClientSession.id, Interaction.ai_response)
+            .join(Interaction, Interaction.session_id == ClientSession.id)
+            .where(Interaction.kind == "observation")
+            .order_by(ClientSession.client_id, Interaction.id.desc())
+            .ext(distinct_on(ClientSession.client_id))
+        )
+        async with self.db.sessions() as session:
+            rows = (await session.execute(query.order_by(Client.updated_at.desc()).limit(MAX_ROWS))).all()
+            last = {cid: (sid, shown_indicators(resp)) for cid, sid, resp in (await session.execute(latest)).all()}
+        files = []
+        for client, owner in rows:
+            session_id, values = last.get(client.id, (None, {}))
+            if indicator and not (values.get(indicator) is not None and minimum <= values[indicator] <= maximum):
+                continue
+            files.append(
+                {
+                    "id": client.id,
+                    "name": client.name,
+                    "contact_info": self.cipher.decrypt(client.contact_info),
+                    "owner": owner,
+                    "owner_id": client.owner_id,
+                    "archetype": client.archetype,
+                    "archived": client.archived,
+                    "updated_at": client.updated_at.isoformat(),
+                    "indicators": values,
+                    "latest_session_id": session_id,  # the session of those indicators, for its timeline
+                }
+            )
+        return files
+
+    async def timeline(self, session_id: int) -> dict[str, Any]:
+        """Everything of one session in order: observations, the indicators as they moved, the suggestions shown
+        and how they were rated."""
+        async with self.db.sessions() as session:
+            row = await session.get(ClientSession, session_id)
+            if row is None:
+                raise NotFound(f"Session {session_id} does not exist.")
+            steps = (
+                await session.scalars(
+                    select(Interaction).where(Interaction.session_id == session_id).order_by(Interaction.id)
+                )
+            ).all()
+            votes = (
+                await session.execute(
+                    select(Feedback.interaction_id, Feedback.suggestion_id, Feedback.rating).where(
+                        Feedback.interaction_id.in_([s.id for s in steps])
+                    )
+                )
+            ).all()
+        ratings: dict[str, Counter[str]] = {}
+        for _, suggestion_id, rating in votes:
+            ratings.setdefault(suggestion_id, Counter())["up" if rating > 0 else "down"] += 1
+        return {
+            "session_id": row.id,
+            "client_id": row.client_id,
+            "user_id": row.user_id,
+            "started_at": row.started_at.isoformat(),
+            "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+            "summary": row.summary,
+            "key_facts": row.key_facts,
+            "steps": [
+                {
+                    "interaction_id": step.id,
+                    "at": step.created_at.isoformat(),
+                    "kind": step.kind,
+                    "text": step.user_input,
+                    "archetype": leader(step.ai_response),
+                    "indicators": shown_indicators(step.ai_response),
+                    "moves": [
+                        {
+                            "id": m["id"],
+                            "kind": m["kind"],
+                            "text": m["text"],
+                            "batch": m["batch"],
+                            "up": ratings.get(m["id"], Counter())["up"],
+                            "down": ratings.get(m["id"], Counter())["down"],
+                        }
+                        for m in shown_moves(step.ai_response)
+                    ],
+                }
+                for step in steps
+            ],
+        }
+
+    async def _rated(self, since: datetime | None, until: datetime | None) -> list[tuple[Any, ...]]:
+        query = select(
+            Feedback.suggestion_id,
+            Feedback.rating,
+            Feedback.created_at,
+            Interaction.user_input,
+            Interaction.ai_response,
+        ).join(Interaction, Interaction.id == Feedback.interaction_id)
+        if since is not None:
+            query = query.where(Feedback.created_at >= since)
+        if until is not None:
+            query = query.where(Feedback.created_at < until)
+        async with self.db.sessions() as session:
+            return list((await session.execute(query.order_by(Feedback.id).limit(50_000))).all())
+
+    async def feedback_stats(self, since: datetime | None = None, until: datetime | None = None) -> dict[str, Any]:
+        """Thumbs up and down by the archetype leading at the time, by suggestion kind, by the rules that had
+        fired, and by day."""
+        groups: dict[str, dict[str, Counter[str]]] = {"archetype": {}, "kind": {}, "rule": {}, "day": {}}
+        for suggestion_id, rating, at, _, response in await self._rated(since, until):
+            vote = "up" if rating > 0 else "down"
+            keys = {
+                "archetype": [leader(response) or "unknown"],
+                "kind": [suggestion_id.rsplit(":", 1)[-1]],
+                "rule": sorted(fired_rules(response)) or ["(none)"],
+                "day": [at.date().isoformat()],
+            }
+            for group, values in keys.items():
+                for value in values:
+                    groups[group].setdefault(value, Counter())[vote] += 1
+        return {
+            f"by_{group}": [
+                {"key": key, "up": c["up"], "down": c["down"]}
+                for key, c in sorted(counts.items(), key=lambda kv: (-(kv[1]["up"] + kv[1]["down"]), kv[0]))
+            ]
+            for group, counts in groups.items()
+        }
+
+    async def fine_tuning_lines(self, *, positive_only: bool = True) -> list[str]:
+        """Rated suggestions as chat-format JSONL (system, user: observation and analysis, assistant: the move),
+        with phone numbers, e-mails and every client's name removed."""
+        async with self.db.sessions() as session:
+            names = tuple((await session.scalars(select(Client.name))).all())
+        redactor = Redactor(names)
+        lines = []
+        for suggestion_id, rating, _, observation, response in await self._rated(None, None):
+            if positive_only and rating <= 0:
+                continue
+            move = next((m for m in shown_moves(response) if m["id"] == suggestion_id), None)
+            if move is None:
+                continue
+            analysis = {"archetype": leader(response), "indicators": shown_indicators(response)}
+            user = f"Observation: {observation}\nAnalysis: {json.dumps(analysis)}\nKind: {move['kind']}"
+            answer = json.dumps({"text": move["text"], "why": move["why"]}, ensure_ascii=False)
+            example = {
+                "messages": [
+                    {"role": "system", "content": EXPORT_SYSTEM},
+                    {"role": "user", "content": redactor.text(user)},
+                    {"role": "assistant", "content": redactor.text(answer)},
+                ],
+                "rating": rating,
+            }
+            lines.append(json.dumps(example, ensure_ascii=False))
+        return lines
+
+    async def proposals(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Top-rated suggestions not decided yet, proposed as new knowledge: best net rating first, each with the
+        knowledge module it arose with (where its strategy would go) and the observation (personal data
+        removed)."""
+        async with self.db.sessions() as session:
+            decided = set((await session.scalars(select(KnowledgeProposal.suggestion_id))).all())
+            names = tuple((await session.scalars(select(Client.name))).all())
+        votes: dict[str, Counter[str]] = {}
+        context: dict[str, tuple[str, dict[str, Any] | None]] = {}
+        for suggestion_id, rating, _, observation, response in await self._rated(None, None):
+            if suggestion_id in decided:
+                continue
+            votes.setdefault(suggestion_id, Counter())["up" if rating > 0 else "down"] += 1
+            context[suggestion_id] = (observation, response)
+        redactor = Redactor(names)
+        ranked = sorted(votes.items(), key=lambda kv: (-(kv[1]["up"] - kv[1]["down"]), kv[0]))
+        found = []
+        for suggestion_id, count in ranked:
+            if count["up"] < PROPOSAL_MIN_UP or count["up"] <= count["down"]:
+                continue
+            observation, response = context[suggestion_id]
+            move = next((m for m in shown_moves(response) if m["id"] == suggestion_id), None)
+            if move is None:
+                continue
+            fast = (response or {}).get("fast_result") or {}
+            modules = fast.get("knowledge") or []
+            found.append(
+                {
+                    "suggestion_id": suggestion_id,
+                    "kind": move["kind"],
+                    "text": redactor.text(move["text"]),
+                    "why": redactor.text(move["why"]),
+                    "observation": redactor.text(observation),
+                    "language": fast.get("language", "pl"),
+                    "archetype": leader(response),
+                    "module": modules[0]["slug"] if modules else None,
+                    "up": count["up"],
+                    "down": count["down"],
+                }
+            )
+            if len(found) == limit:
+                break
+        return found
+
+    async def decide(self, suggestion_id: str, approve: bool, actor_id: int) -> dict[str, Any]:
+        """Record a lead's decision. Approving gives the entry to add to the module's strategies (TOML, both
+        languages; the other language to be written by the lead), to save with the pack editor."""
+        proposal = next((p for p in await self.proposals(limit=10_000) if p["suggestion_id"] == suggestion_id), None)
+        if proposal is None:
+            raise NotFound(f"No open proposal {suggestion_id} (decided already, or not rated helpful).")
+        if approve:
+            language = proposal["language"]
+            other = "en" if language == "pl" else "pl"
+            # JSON string escapes are valid in TOML basic strings.
+            said, to_translate = (
+                json.dumps(proposal["text"], ensure_ascii=False),
+                json.dumps(proposal["text"] + " [translate]", ensure_ascii=False),
+            )
+            proposal["draft"] = f"[[strategies]]\n{language} = {said}\n{other} = {to_translate}\n"
+        status = "approved" if approve else "rejected"
+        async with self.db.transaction() as session:
+            exists = await session.scalar(
+                select(KnowledgeProposal.id).where(KnowledgeProposal.suggestion_id == suggestion_id)
+            )
+            if exists is not None:
+                raise Conflict("Another lead has decided this proposal already.")
+            session.add(
+                KnowledgeProposal(suggestion_id=suggestion_id, status=status, proposal=proposal, decided_by=actor_id)
+            )
+            add_entry(session, actor_id, f"knowledge_proposal_{status}", suggestion_id, module=proposal["module"])
+        return {"status": status, **proposal}

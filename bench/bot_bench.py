@@ -1,0 +1,138 @@
+"""Customer bots: how fast a webhook is acknowledged, and how fast a hand-over shows in a salesperson's cockpit.
+
+Starts the real product (`sufler up`: embedded PostgreSQL, the shipped pack, fastembed) in its own process with
+the Telegram bot pointed at a fake Bot API in this process, and no LLM (a request for a human is handed over
+without one). Every update is stored in PostgreSQL before its acknowledgement, as in production.
+
+- Telegram webhook acknowledgement: POST an Update → 200 (sequential; a third of them ask for a human);
+- Telegram webhook → lead in the cockpit: POST "I want a salesperson" in a new chat → the `lead` event on an open
+  /ws/cockpit (stored, handled, lead + outbox committed, NOTIFY, LISTEN, pushed);
+- the same two for the web widget: message → `ack`, and message → `lead` in the cockpit.
+
+    .venv/bin/python bench/bot_bench.py [--updates 300] [--leads 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.product import running_product
+from bench.socket_bench import token_for, until
+from bench.stats import percentile
+from tests.fakes.telegram import FakeTelegram, text_update
+from tests.helpers import serving
+
+SECRET = "bench-webhook-secret"
+ASK_HUMAN = "Chcę porozmawiać z doradcą o leasingu"
+QUESTIONS = ["Jaki jest zasięg zimą?", "Ile trwa ładowanie w domu?", ASK_HUMAN]
+
+
+def row(name: str, ms: list[float], target: str) -> str:
+    return f"{name:<48} {len(ms):>5} {percentile(ms, 50):>8.1f} {percentile(ms, 95):>8.1f} {max(ms):>8.1f}   {target}"
+
+
+async def lead_event(cockpit: ClientConnection, marker: str) -> None:
+    while True:
+        event = json.loads(await asyncio.wait_for(cockpit.recv(), 30))
+        if event["type"] == "lead" and marker in event["lead"]["last_message"]:
+            return
+
+
+async def telegram_acks(http: httpx.AsyncClient, count: int) -> list[float]:
+    times = []
+    for n in range(count):
+        update = text_update(10_000 + n, 900_000 + n // 3, f"{QUESTIONS[n % 3]} #{n}")
+        started = time.perf_counter()
+        response = await http.post("/bots/telegram/webhook", json=update)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.text
+    return times
+
+
+async def telegram_to_cockpit(http: httpx.AsyncClient, cockpit: ClientConnection, count: int) -> list[float]:
+    times = []
+    for n in range(count):
+        marker = f"#tg{n}"
+        started = time.perf_counter()
+        await http.post("/bots/telegram/webhook", json=text_update(50_000 + n, 800_000 + n, f"{ASK_HUMAN} {marker}"))
+        await lead_event(cockpit, marker)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+async def widget(base: str) -> ClientConnection:
+    ws = await connect(base.replace("http://", "ws://") + "/bots/web", compression=None)
+    await ws.send(json.dumps({"type": "hello", "language": "pl"}))
+    while json.loads(await ws.recv())["type"] != "welcome":
+        pass
+    return ws
+
+
+async def widget_round(base: str, cockpit: ClientConnection, n: int) -> tuple[float, float]:
+    """(message → ack, message → lead in the cockpit) for one new web conversation asking for a human."""
+    chat = await widget(base)
+    try:
+        marker = f"#web{n}"
+        started = time.perf_counter()
+        await chat.send(json.dumps({"type": "message", "id": f"m{n}", "text": f"{ASK_HUMAN} {marker}"}))
+        while json.loads(await chat.recv())["type"] != "ack":
+            pass
+        acked = (time.perf_counter() - started) * 1000
+        await lead_event(cockpit, marker)
+        return acked, (time.perf_counter() - started) * 1000
+    finally:
+        await chat.close()
+
+
+async def main(updates: int, leads: int) -> None:
+    fake = FakeTelegram()
+    async with serving(fake) as tg_url:
+        fake.url = tg_url
+        env = {
+            "SUFLER_LLM_HOST": "",
+            "SUFLER_TELEGRAM_BOT_TOKEN": fake.token,
+            "SUFLER_TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "SUFLER_TELEGRAM_API_BASE": tg_url,
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            async with running_product(tmp, **env) as product:
+                token = await token_for(product.base, product.username, product.password)
+                cockpit = await connect(
+                    product.base.replace("http://", "ws://") + "/ws/cockpit",
+                    additional_headers={"Authorization": f"Bearer {token}"},
+                    max_size=2**22,
+                    compression=None,
+                )
+                await until(cockpit, "hello")
+                headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+                async with httpx.AsyncClient(base_url=product.base, headers=headers, timeout=30) as http:
+                    await telegram_acks(http, 20)  # warm-up
+                    acks = await telegram_acks(http, updates)
+                    await asyncio.sleep(2)  # let the background handling of those finish
+                    to_cockpit = await telegram_to_cockpit(http, cockpit, leads)
+                web = [await widget_round(product.base, cockpit, n) for n in range(leads)]
+                await cockpit.close()
+    print(f"\n{'ms':<48} {'n':>5} {'p50':>8} {'p95':>8} {'max':>8}   target")
+    print(row("Telegram webhook acknowledged (200)", acks, "p95 ≤ 100 ms"))
+    print(row("Telegram webhook → lead in a connected cockpit", to_cockpit, "p95 ≤ 1000 ms"))
+    print(row("web widget message → ack", [a for a, _ in web], ""))
+    print(row("web widget message → lead in a connected cockpit", [b for _, b in web], "p95 ≤ 1000 ms"))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--updates", type=int, default=300)
+    parser.add_argument("--leads", type=int, default=100)
+    args = parser.parse_args()
+    asyncio.run(main(args.updates, args.leads))

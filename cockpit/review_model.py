@@ -1,0 +1,132 @@
+"""The review screen's logic as plain Python: the /review answers turned into the flat rows the UI renders
+(Reflex renders lists of string dicts best), and the filters turned into query parameters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cockpit.texts import t
+
+INDICATORS = ("purchase_readiness", "deal_potential", "archetype_confidence", "churn_risk", "fun_drive_risk")
+ANY = "all"  # the value of a filter that filters nothing (a select cannot hold an empty string)
+PERIODS = {"7": 7, "30": 30, "90": 90}  # "active in the last N days"
+
+
+def filter_params(
+    owner: str, archetype: str, archived: str, indicator: str, minimum: str, period: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """The /review/clients query for the screen's filter selects."""
+    params: dict[str, Any] = {}
+    if owner != ANY:
+        params["owner_id"] = int(owner)
+    if archetype != ANY:
+        params["archetype"] = archetype
+    if archived != ANY:
+        params["archived"] = str(archived == "archived").lower()
+    if indicator != ANY:
+        params["indicator"] = indicator
+        params["min"] = int(minimum)
+    if period in PERIODS:
+        since = (now or datetime.now(UTC)) - timedelta(days=PERIODS[period])
+        params["since"] = since.isoformat()
+    return params
+
+
+def indicator_text(values: dict[str, int], language: str) -> str:
+    return " · ".join(f"{t(language, name)} {values[name]}" for name in INDICATORS if name in values)
+
+
+def client_rows(files: list[dict[str, Any]], language: str) -> list[dict[str, str]]:
+    rows = []
+    for f in files:
+        values = f.get("indicators") or {}
+        rows.append(
+            {
+                "id": str(f["id"]),
+                "name": f["name"],
+                "owner": f["owner"],
+                "archetype": f.get("archetype") or "—",
+                "archived": t(language, "archived") if f.get("archived") else "",
+                "indicators": " · ".join(
+                    f"{t(language, name)} {values[name]}" for name in INDICATORS if name in values
+                ),
+                "updated": f["updated_at"][:10],
+                "session_id": str(f.get("latest_session_id") or ""),
+            }
+        )
+    return rows
+
+
+def choices(files: list[dict[str, Any]]) -> tuple[list[dict[str, str]], list[str]]:
+    """The salespeople and archetypes seen in the team's files, for the filter selects."""
+    owners = {str(f["owner_id"]): f["owner"] for f in files}
+    archetypes = sorted({f["archetype"] for f in files if f.get("archetype")})
+    return [{"id": k, "name": v} for k, v in sorted(owners.items(), key=lambda kv: kv[1])], archetypes
+
+
+def timeline_rows(timeline: dict[str, Any], language: str) -> list[dict[str, str]]:
+    """One row per observation (with the archetype and indicators after it), then one per suggestion shown."""
+    rows = []
+    for step in timeline["steps"]:
+        values = step["indicators"]
+        rows.append(
+            {
+                "row": "step",
+                "at": step["at"][11:16],
+                "text": step["text"],
+                "detail": " · ".join(filter(None, [step["archetype"] or "—", indicator_text(values, language)])),
+            }
+        )
+        for move in step["moves"]:
+            votes = [f"{mark} {move[side]}" for mark, side in (("👍", "up"), ("👎", "down")) if move[side]]
+            rows.append(
+                {
+                    "row": "move",
+                    "at": "",
+                    "text": f"{t(language, move['kind'])}: {move['text']}",
+                    "detail": " ".join(votes),
+                }
+            )
+    return rows
+
+
+def stat_rows(stats: dict[str, Any], group: str, language: str) -> list[dict[str, str]]:
+    """Thumbs up/down of one group (archetype, kind, rule or day) with the share of thumbs up."""
+    rows = []
+    for entry in stats.get(f"by_{group}", []):
+        total = entry["up"] + entry["down"]
+        name = t(language, entry["key"], default=entry["key"]) if group == "kind" else entry["key"]
+        rows.append(
+            {
+                "key": name,
+                "up": str(entry["up"]),
+                "down": str(entry["down"]),
+                "share": f"{round(100 * entry['up'] / total)}%" if total else "—",
+            }
+        )
+    return rows
+
+
+def proposal_rows(proposals: list[dict[str, Any]], language: str) -> list[dict[str, str]]:
+    return [
+        {
+            "id": p["suggestion_id"],
+            "text": p["text"],
+            "why": p["why"],
+            "context": f"{t(language, p['kind'])} · {p['archetype'] or '—'} · {p['module'] or '—'} · "
+            f"👍 {p['up']} 👎 {p['down']}",
+            "observation": p["observation"],
+        }
+        for p in proposals
+    ]
+
+
+def pack_problem(code: str, message: str, details: Any, language: str) -> tuple[str, bool]:
+    """What a refused save says, and whether saving anyway makes sense (a near-duplicate, not a broken file)."""
+    if code == "conflict" and isinstance(details, dict) and details.get("similar"):
+        similar = ", ".join(f"{s['name']} ({s['score']:.2f})" for s in details["similar"])
+        return t(language, "pack_near_duplicate", similar=similar), True
+    if isinstance(details, dict) and details.get("problems"):
+        return message + "\n" + "\n".join(str(p) for p in details["problems"]), False
+    return message, False

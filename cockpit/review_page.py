@@ -1,0 +1,312 @@
+"""The sales lead's review screen: the team's client files and their timelines, feedback statistics, knowledge
+proposals, the fine-tuning export and the pack editor. Shown instead of the conversation while open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from cockpit.components import TAP, banner, tr
+from cockpit.review_model import ANY, INDICATORS
+from cockpit.review_state import PACK_KINDS
+from cockpit.review_state import ReviewState as R
+from cockpit.texts import TEXTS
+
+
+def labelled_select(label: str, value: rx.Var, on_change: Any, *items: rx.Component) -> rx.Component:
+    return rx.vstack(
+        rx.text(tr(label), size="1", color_scheme="gray"),
+        rx.select.root(
+            rx.select.trigger(aria_label=TEXTS[label]["en"], min_height=TAP),
+            rx.select.content(*items),
+            value=value,
+            on_change=on_change,
+        ),
+        spacing="1",
+    )
+
+
+def item(text_key: str, value: str) -> rx.Component:
+    return rx.select.item(tr(text_key), value=value)
+
+
+def client_filters() -> rx.Component:
+    return rx.hstack(
+        labelled_select(
+            "salesperson",
+            R.owner_filter,
+            lambda v: R.set_filter("owner", v),
+            item("any", ANY),
+            rx.foreach(R.owners, lambda o: rx.select.item(o["name"], value=o["id"])),
+        ),
+        labelled_select(
+            "archetype",
+            R.archetype_filter,
+            lambda v: R.set_filter("archetype", v),
+            item("any", ANY),
+            rx.foreach(R.archetype_choices, lambda a: rx.select.item(a, value=a)),
+        ),
+        labelled_select(
+            "indicator",
+            R.indicator_filter,
+            lambda v: R.set_filter("indicator", v),
+            item("any", ANY),
+            *[item(name, name) for name in INDICATORS],
+        ),
+        rx.cond(
+            R.indicator_filter != ANY,
+            labelled_select(
+                "at_least",
+                R.minimum_filter,
+                lambda v: R.set_filter("minimum", v),
+                *[rx.select.item(v, value=v) for v in ("25", "50", "75", "90")],
+            ),
+        ),
+        labelled_select(
+            "active_in",
+            R.period_filter,
+            lambda v: R.set_filter("period", v),
+            item("any", ANY),
+            item("days_7", "7"),
+            item("days_30", "30"),
+            item("days_90", "90"),
+        ),
+        labelled_select(
+            "archive_state",
+            R.archived_filter,
+            lambda v: R.set_filter("archived", v),
+            item("active", "active"),
+            item("archived_only", "archived"),
+            item("any", ANY),
+        ),
+        wrap="wrap",
+        spacing="3",
+    )
+
+
+def client_row(row: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.hstack(
+                rx.text(row["name"], weight="bold"), rx.badge(row["archetype"]), rx.text(row["archived"], size="1")
+            ),
+            rx.text(row["owner"], " · ", row["updated"], size="1", color_scheme="gray"),
+            rx.text(row["indicators"], size="1"),
+            spacing="1",
+            min_width="0",
+        ),
+        rx.spacer(),
+        rx.button(
+            tr("timeline"), on_click=R.open_timeline(row["session_id"], row["name"]), variant="soft", min_height=TAP
+        ),
+        width="100%",
+        align="center",
+        class_name="team-client",
+    )
+
+
+def timeline_panel() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(tr("timeline"), ": ", R.timeline_title, size="3", as_="h3"),
+                rx.spacer(),
+                rx.button(tr("close"), on_click=R.close_timeline, variant="ghost", min_height=TAP),
+                width="100%",
+            ),
+            rx.cond(R.timeline.length() == 0, rx.text(tr("no_session"), color_scheme="gray")),
+            rx.foreach(
+                R.timeline,
+                lambda r: rx.cond(
+                    r["row"] == "step",
+                    rx.vstack(
+                        rx.text(r["at"], " ", r["text"], weight="bold"),
+                        rx.text(r["detail"], size="1", color_scheme="gray"),
+                        spacing="0",
+                        padding_top="0.5em",
+                        class_name="timeline-step",
+                    ),
+                    rx.hstack(
+                        rx.text("→ ", r["text"], size="2"),
+                        rx.spacer(),
+                        rx.text(r["detail"], size="2"),
+                        width="100%",
+                        padding_left="1em",
+                    ),
+                ),
+            ),
+            width="100%",
+            spacing="1",
+        ),
+        width="100%",
+    )
+
+
+def clients_tab() -> rx.Component:
+    return rx.vstack(
+        client_filters(),
+        rx.cond(R.timeline_title != "", timeline_panel()),
+        rx.cond(R.team_clients.length() == 0, rx.text(tr("no_clients"), color_scheme="gray")),
+        rx.foreach(R.team_clients, client_row),
+        width="100%",
+        spacing="3",
+    )
+
+
+def stat_table(title: str, rows: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.heading(tr(title), size="3", as_="h3"),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell(""),
+                    rx.table.column_header_cell("👍"),
+                    rx.table.column_header_cell("👎"),
+                    rx.table.column_header_cell(tr("share_up")),
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    rows,
+                    lambda r: rx.table.row(
+                        rx.table.row_header_cell(r["key"]),
+                        rx.table.cell(r["up"]),
+                        rx.table.cell(r["down"]),
+                        rx.table.cell(r["share"]),
+                    ),
+                )
+            ),
+            size="1",
+            width="100%",
+        ),
+        width="100%",
+        overflow_x="auto",
+    )
+
+
+def feedback_tab() -> rx.Component:
+    return rx.vstack(
+        rx.cond(R.by_kind.length() == 0, rx.text(tr("no_feedback"), color_scheme="gray")),
+        rx.grid(
+            stat_table("by_archetype", R.by_archetype),
+            stat_table("by_kind", R.by_kind),
+            stat_table("by_rule", R.by_rule),
+            columns=rx.breakpoints(initial="1", md="3"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.button(rx.icon("download"), tr("export"), on_click=R.export, variant="outline", min_height=TAP),
+        width="100%",
+        spacing="3",
+    )
+
+
+def proposal_card(p: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(p["text"], weight="bold"),
+            rx.text(p["why"], size="2"),
+            rx.text(p["context"], size="1", color_scheme="gray"),
+            rx.text("„", p["observation"], "”", size="1", color_scheme="gray"),
+            rx.hstack(
+                rx.button(tr("approve"), on_click=R.decide(p["id"], True), color_scheme="green", min_height=TAP),
+                rx.button(tr("reject"), on_click=R.decide(p["id"], False), variant="soft", min_height=TAP),
+            ),
+            spacing="2",
+        ),
+        width="100%",
+        class_name="proposal",
+    )
+
+
+def proposals_tab() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            R.approved_draft != "",
+            rx.callout.root(
+                rx.callout.text(tr("approved_draft")),
+                rx.el.pre(R.approved_draft, white_space="pre-wrap", font_size="0.85em", margin="0"),
+                color_scheme="green",
+                width="100%",
+            ),
+        ),
+        rx.cond(R.proposals.length() == 0, rx.text(tr("no_proposals"), color_scheme="gray")),
+        rx.foreach(R.proposals, proposal_card),
+        width="100%",
+        spacing="3",
+    )
+
+
+def pack_tab() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.segmented_control.root(
+                *[rx.segmented_control.item(tr(kind), value=kind) for kind in PACK_KINDS],
+                value=R.pack_kind,
+                on_change=R.choose_pack_kind,
+                aria_label="pack file kind",
+            ),
+            rx.select(R.pack_names, value=R.pack_name, on_change=R.choose_pack_file, aria_label="pack file"),
+            wrap="wrap",
+            align="center",
+        ),
+        rx.form(
+            rx.vstack(
+                rx.text_area(
+                    name="text",
+                    default_value=R.pack_text,
+                    key=R.pack_version,
+                    rows="18",
+                    font_family="monospace",
+                    width="100%",
+                    aria_label="pack file text",
+                ),
+                rx.button(tr("save"), type="submit", min_height=TAP),
+                width="100%",
+            ),
+            on_submit=R.save_pack,
+            width="100%",
+        ),
+        rx.cond(
+            R.pack_error != "",
+            rx.callout.root(
+                rx.el.pre(R.pack_error, white_space="pre-wrap", margin="0"),
+                color_scheme="red",
+                role="alert",
+                width="100%",
+                class_name="pack-error",
+            ),
+        ),
+        rx.cond(R.pack_may_force, rx.button(tr("save_anyway"), on_click=R.save_pack_anyway, color_scheme="amber")),
+        banner(R.pack_note, "green", "check"),
+        width="100%",
+        spacing="3",
+    )
+
+
+def review_panel() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(tr("review"), size="5", as_="h2"),
+            banner(R.review_error, "red", "triangle_alert"),
+            rx.tabs.root(
+                rx.tabs.list(
+                    rx.tabs.trigger(tr("review_clients"), value="clients"),
+                    rx.tabs.trigger(tr("review_feedback"), value="feedback"),
+                    rx.tabs.trigger(tr("review_proposals"), value="proposals"),
+                    rx.tabs.trigger(tr("review_pack"), value="pack"),
+                    wrap="wrap",
+                ),
+                rx.tabs.content(clients_tab(), value="clients", padding_top="1em"),
+                rx.tabs.content(feedback_tab(), value="feedback", padding_top="1em"),
+                rx.tabs.content(proposals_tab(), value="proposals", padding_top="1em"),
+                rx.tabs.content(pack_tab(), value="pack", padding_top="1em"),
+                value=R.review_tab,
+                on_change=R.show_tab,
+                width="100%",
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )

@@ -1,0 +1,211 @@
+"""The sales lead's review screen: a substate of the cockpit's (it reuses the login), talking to /review through
+cockpit/api.py. The backend decides who may see it; the screen only hides the button from salespeople."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from cockpit import review_model as rm
+from cockpit.api import BackendError, TeamReview
+from cockpit.state import BACKEND_URL, CockpitState
+from cockpit.texts import t
+
+PACK_KINDS = ("rules", "archetypes", "knowledge")
+
+
+class ReviewState(CockpitState):
+    show_review: bool = False
+    review_tab: str = "clients"
+    review_error: str = ""
+
+    team_clients: list[dict[str, str]] = []
+    owners: list[dict[str, str]] = []
+    archetype_choices: list[str] = []
+    owner_filter: str = rm.ANY
+    archetype_filter: str = rm.ANY
+    archived_filter: str = "active"
+    indicator_filter: str = rm.ANY
+    minimum_filter: str = "50"
+    period_filter: str = rm.ANY
+
+    timeline_title: str = ""
+    timeline: list[dict[str, str]] = []
+
+    by_archetype: list[dict[str, str]] = []
+    by_kind: list[dict[str, str]] = []
+    by_rule: list[dict[str, str]] = []
+
+    proposals: list[dict[str, str]] = []
+    approved_draft: str = ""
+
+    pack_kind: str = "rules"
+    pack_names: list[str] = []
+    pack_name: str = ""
+    pack_text: str = ""
+    pack_version: int = 0  # bumped to reset the editor's text area to pack_text
+    pack_note: str = ""
+    pack_error: str = ""
+    pack_may_force: bool = False
+    _pack_texts: dict[str, str] = {}
+    _unsaved: str = ""
+
+    def _api(self) -> TeamReview:
+        return TeamReview(BACKEND_URL, self._token)
+
+    async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """One review call; a refusal or a dead backend becomes the screen's error line, not an exception."""
+        api = self._api()
+        try:
+            result = await getattr(api, name)(*args, **kwargs)
+        except BackendError as exc:
+            self.review_error = exc.message  # the backend's own words say what was refused and why
+            return None
+        except OSError:
+            self.review_error = t(self.language, "connection_reconnecting")
+            return None
+        finally:
+            await api.close()
+        self.review_error = ""
+        return result
+
+    @rx.event
+    async def toggle_review(self) -> None:
+        self.show_review = not self.show_review
+        if self.show_review:
+            everything = await self._call("clients")
+            if everything is not None:
+                self.owners, self.archetype_choices = rm.choices(everything)
+            await self._load_tab()
+
+    @rx.event
+    async def show_tab(self, tab: str) -> None:
+        self.review_tab = tab
+        await self._load_tab()
+
+    async def _load_tab(self) -> None:
+        if self.review_tab == "clients":
+            await self._load_clients()
+        elif self.review_tab == "feedback":
+            stats = await self._call("feedback")
+            if stats is not None:
+                self.by_archetype = rm.stat_rows(stats, "archetype", self.language)
+                self.by_kind = rm.stat_rows(stats, "kind", self.language)
+                self.by_rule = rm.stat_rows(stats, "rule", self.language)
+        elif self.review_tab == "proposals":
+            found = await self._call("proposals")
+            if found is not None:
+                self.proposals = rm.proposal_rows(found, self.language)
+        elif self.review_tab == "pack":
+            await self._load_pack_kind(self.pack_kind)
+
+    # ---- client files ----------------------------------------------------------------------------------
+
+    async def _load_clients(self) -> None:
+        params = rm.filter_params(
+            self.owner_filter,
+            self.archetype_filter,
+            self.archived_filter,
+            self.indicator_filter,
+            self.minimum_filter,
+            self.period_filter,
+        )
+        files = await self._call("clients", **params)
+        if files is not None:
+            self.team_clients = rm.client_rows(files, self.language)
+
+    @rx.event
+    async def set_filter(self, name: str, value: str) -> None:
+        setattr(self, f"{name}_filter", value)
+        await self._load_clients()
+
+    @rx.event
+    async def open_timeline(self, session_id: str, title: str) -> None:
+        if not session_id:
+            self.timeline_title, self.timeline = title, []
+            return
+        found = await self._call("timeline", int(session_id))
+        if found is not None:
+            self.timeline_title = title
+            self.timeline = rm.timeline_rows(found, self.language)
+
+    @rx.event
+    def close_timeline(self) -> None:
+        self.timeline_title, self.timeline = "", []
+
+    # ---- proposals and export --------------------------------------------------------------------------
+
+    @rx.event
+    async def decide(self, suggestion_id: str, approve: bool) -> None:
+        decided = await self._call("decide", suggestion_id, approve)
+        if decided is not None:
+            self.approved_draft = decided.get("draft", "")
+            if decided.get("module"):
+                self.approved_draft = f"# knowledge/{decided['module']}.md\n{self.approved_draft}"
+            self.proposals = [p for p in self.proposals if p["id"] != suggestion_id]
+
+    @rx.event
+    async def export(self):
+        data = await self._call("export")
+        if data is None:
+            return None
+        return rx.download(data=data, filename="sufler-fine-tuning.jsonl")
+
+    # ---- pack editor -----------------------------------------------------------------------------------
+
+    async def _load_pack_kind(self, kind: str) -> None:
+        files = await self._call("pack_files", kind)
+        if files is None:
+            return
+        self.pack_kind = kind
+        self._pack_texts = {f["name"]: f["text"] for f in files}
+        self.pack_names = list(self._pack_texts)
+        self._show_file(self.pack_name if self.pack_name in self._pack_texts else self.pack_names[0])
+
+    def _show_file(self, name: str) -> None:
+        self.pack_name = name
+        self.pack_text = self._pack_texts.get(name, "")
+        self.pack_version += 1
+        self.pack_note = self.pack_error = ""
+        self.pack_may_force = False
+
+    @rx.event
+    async def choose_pack_kind(self, kind: str | list[str]) -> None:
+        kind = kind if isinstance(kind, str) else kind[0]
+        if kind in PACK_KINDS:
+            self.pack_name = ""
+            await self._load_pack_kind(kind)
+
+    @rx.event
+    def choose_pack_file(self, name: str) -> None:
+        self._show_file(name)
+
+    @rx.event
+    async def save_pack(self, form: dict[str, Any]) -> None:
+        self._unsaved = str(form.get("text", ""))
+        await self._save(force=False)
+
+    @rx.event
+    async def save_pack_anyway(self) -> None:
+        await self._save(force=True)
+
+    async def _save(self, *, force: bool) -> None:
+        api = self._api()
+        try:
+            saved = await api.save_pack_file(self.pack_kind, self.pack_name, self._unsaved, force=force)
+        except BackendError as exc:
+            self.pack_note = ""
+            self.pack_error, self.pack_may_force = rm.pack_problem(exc.code, exc.message, exc.details, self.language)
+            return
+        except OSError:
+            self.pack_error = t(self.language, "connection_reconnecting")
+            return
+        finally:
+            await api.close()
+        self._pack_texts[self.pack_name] = self._unsaved.replace("\r\n", "\n")
+        self.pack_text = self._pack_texts[self.pack_name]
+        self.pack_error, self.pack_may_force = "", False
+        self.pack_note = t(self.language, "pack_saved_now" if saved["applies"] == "now" else "pack_saved_restart")
+        if not saved["changed"]:
+            self.pack_note = t(self.language, "pack_unchanged")
