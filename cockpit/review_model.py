@@ -11,6 +11,7 @@ from cockpit.texts import t
 INDICATORS = ("purchase_readiness", "deal_potential", "archetype_confidence", "churn_risk", "fun_drive_risk")
 ANY = "all"  # the value of a filter that filters nothing (a select cannot hold an empty string)
 PERIODS = {"7": 7, "30": 30, "90": 90}  # "active in the last N days"
+VOTES = (("helpful", "up"), ("not_helpful", "down"))
 
 
 def filter_params(
@@ -70,16 +71,18 @@ def timeline_rows(timeline: dict[str, Any], language: str) -> list[dict[str, str
     rows = []
     for step in timeline["steps"]:
         values = step["indicators"]
+        said = step["text"] if step["kind"] == "observation" else f"{t(language, step['kind'])}: {step['text']}"
         rows.append(
             {
                 "row": "step",
                 "at": step["at"][11:16],
-                "text": step["text"],
+                "text": said,
                 "detail": " · ".join(filter(None, [step["archetype"] or "—", indicator_text(values, language)])),
             }
         )
         for move in step["moves"]:
-            votes = [f"{mark} {move[side]}" for mark, side in (("👍", "up"), ("👎", "down")) if move[side]]
+            # Words, not emoji: a browser without an emoji font shows boxes.
+            votes = [f"{t(language, word)} {move[side]}" for word, side in VOTES if move[side]]
             rows.append(
                 {
                     "row": "move",
@@ -114,8 +117,10 @@ def proposal_rows(proposals: list[dict[str, Any]], language: str) -> list[dict[s
             "id": p["suggestion_id"],
             "text": p["text"],
             "why": p["why"],
-            "context": f"{t(language, p['kind'])} · {p['archetype'] or '—'} · {p['module'] or '—'} · "
-            f"👍 {p['up']} 👎 {p['down']}",
+            "context": " · ".join(
+                [t(language, p["kind"]), p["archetype"] or "—", p["module"] or "—"]
+                + [f"{t(language, word)} {p[side]}" for word, side in VOTES]
+            ),
             "observation": p["observation"],
         }
         for p in proposals

@@ -161,8 +161,8 @@ def stat_table(title: str, rows: rx.Var) -> rx.Component:
             rx.table.header(
                 rx.table.row(
                     rx.table.column_header_cell(""),
-                    rx.table.column_header_cell("👍"),
-                    rx.table.column_header_cell("👎"),
+                    rx.table.column_header_cell(tr("helpful")),
+                    rx.table.column_header_cell(tr("not_helpful")),
                     rx.table.column_header_cell(tr("share_up")),
                 )
             ),
@@ -296,7 +296,7 @@ def review_panel() -> rx.Component:
                     rx.tabs.trigger(tr("review_feedback"), value="feedback"),
                     rx.tabs.trigger(tr("review_proposals"), value="proposals"),
                     rx.tabs.trigger(tr("review_pack"), value="pack"),
-                    wrap="wrap",
+                    flex_wrap="wrap",  # on a phone the four tabs take two lines instead of scrolling out of sight
                 ),
                 rx.tabs.content(clients_tab(), value="clients", padding_top="1em"),
                 rx.tabs.content(feedback_tab(), value="feedback", padding_top="1em"),

@@ -4,15 +4,18 @@ and the fake Ollama: the salesperson's whole path, a page reload, and a backend 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
-from backend.db.models import Interaction
+from backend.db.models import Interaction, Role
+from backend.domain.accounts import AccountService
 from backend.runtime import cockpit
 from backend.settings import CockpitSettings, ServerSettings, Settings
 from tests.e2e.conftest import SHOTS, SIZES
@@ -121,6 +124,8 @@ async def test_a_salesperson_works_clients_through_the_cockpit(
             assert stored is not None
             await laptop.screenshot(path=str(SHOTS / "cockpit-after-restart.png"))
             await take_a_web_lead_and_reply(laptop, restarted)
+            await expect(laptop.get_by_role("button", name="review")).to_have_count(0)  # not for salespeople
+            await review_the_team(browser, url, restarted, settings, username)
 
 
 async def take_a_web_lead_and_reply(page: Page, backend: Backend) -> None:
@@ -144,6 +149,58 @@ async def take_a_web_lead_and_reply(page: Page, backend: Backend) -> None:
         await page.screenshot(path=str(SHOTS / "cockpit-customer-chat.png"))
         await page.get_by_role("button", name=re.compile("^(Oddaj botowi|Hand back to the bot)$")).click()
         await expect(page.get_by_text(re.compile("^(Odpowiada bot.|The bot is answering.)$"))).to_be_visible()
+
+
+async def review_the_team(browser: Browser, url: str, backend: Backend, settings: Settings, salesperson: str) -> None:
+    """A sales lead: the team's client files filtered by salesperson → a session's timeline with the ratings →
+    feedback statistics → the fine-tuning export → approve a knowledge proposal → a broken rule file is refused."""
+    lead = f"lead-{uuid.uuid4().hex[:6]}"
+    await AccountService.from_settings(backend.db, settings).create_user(lead, PASSWORD, Role.LEAD)
+    page = await browser.new_page(viewport=SIZES["laptop"])  # type: ignore[arg-type]
+    await log_in(page, url, lead)
+    await page.get_by_role("button", name="review").click()
+    files = page.locator(".team-client")
+    await expect(files.filter(has_text="Anna Nowak laptop")).to_have_count(1, timeout=10_000)
+    await page.get_by_role("combobox", name="Salesperson").click()
+    await page.get_by_role("option", name=salesperson).click()
+    await expect(files.filter(has_not_text=salesperson)).to_have_count(0, timeout=10_000)
+    await expect(files).to_have_count(3)  # phone, laptop and the web lead's file
+    await files.filter(has_text="Anna Nowak laptop").get_by_role("button", name=re.compile("Przebieg|Timeline")).click()
+    await expect(page.locator(".timeline-step").first).to_contain_text("Klient pyta o leasing", timeout=10_000)
+    await expect(page.get_by_text(re.compile(r"^(Pomocne|Helpful) 1$")).first).to_be_visible()
+    await page.screenshot(path=str(SHOTS / "review-laptop.png"))
+
+    await page.get_by_role("tab", name=re.compile("Oceny|Feedback")).click()
+    await expect(page.get_by_role("table").first).to_contain_text("%", timeout=10_000)
+    async with page.expect_download() as download:
+        await page.get_by_role("button", name=re.compile("Eksport|Export")).click()
+    saved = Path(await (await download.value).path())
+    exported = await asyncio.to_thread(saved.read_text, encoding="utf-8")
+    examples = [json.loads(line) for line in exported.splitlines()]
+    assert examples and all(e["messages"][-1]["role"] == "assistant" for e in examples)
+    assert "Klient pyta o leasing" in exported and "Anna Nowak" not in exported
+
+    await page.get_by_role("tab", name=re.compile("Propozycje|proposals")).click()
+    proposals = page.locator(".proposal")
+    await expect(proposals.first).to_be_visible(timeout=10_000)
+    before = await proposals.count()
+    await proposals.first.get_by_role("button", name=re.compile("Zatwierdź|Approve")).click()
+    await expect(page.get_by_text("[[strategies]]", exact=False)).to_be_visible(timeout=10_000)
+    await expect(proposals).to_have_count(before - 1)
+
+    await page.get_by_role("tab", name=re.compile("Archetypy|Archetypes")).click()
+    editor = page.get_by_label("pack file text")
+    await expect(editor).not_to_be_empty(timeout=10_000)
+    original = await editor.input_value()
+    await editor.fill(original + "\n[[rules]\nbroken = ")
+    await page.get_by_role("button", name=re.compile("Sprawdź i zapisz|Check and save")).click()
+    await expect(page.locator(".pack-error")).to_contain_text("Not saved", timeout=10_000)
+    phone = await browser.new_page(viewport=SIZES["phone"])  # type: ignore[arg-type]
+    await log_in(phone, url, lead)
+    await phone.get_by_role("button", name="review").click()
+    await expect(phone.locator(".team-client").first).to_be_visible(timeout=10_000)
+    await no_horizontal_scroll(phone)
+    await phone.screenshot(path=str(SHOTS / "review-phone.png"))
 
 
 async def username_of(backend: Backend) -> str:
