@@ -1,31 +1,53 @@
-"""Security headers on every response, and a content security policy on the HTML the backend serves itself."""
+"""Security headers on every response, and a content security policy on HTML: the backend's own (strict) and the
+cockpit's (Reflex's compiled app, wrapped with :func:`with_security_headers`)."""
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
-from litestar.types import Message, Scope
+from typing import Any
 
-__all__ = ("add_security_headers",)
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ("add_security_headers", "with_security_headers")
 
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-HTML = {
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-}
+BACKEND_CSP = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+# The cockpit's pages are Reflex's build (inline hydration scripts, its own socket): no script policy that could
+# break it, but no framing (clickjacking), no plugins and no foreign <base> or form targets.
+COCKPIT_CSP = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'"
 DOCS = "/schema"  # the API docs load their viewer from its publisher's site: no policy of ours there
 
 
-async def add_security_headers(message: Message, scope: Scope) -> None:
+async def add_security_headers(message: Message, scope: Scope, csp: str = BACKEND_CSP) -> None:
     if message["type"] != "http.response.start":
         return
     headers = MutableScopeHeaders.from_message(message)
     for name, value in ALWAYS.items():
         headers[name] = value
     if headers.get("content-type", "").startswith("text/html") and not scope["path"].startswith(DOCS):
-        for name, value in HTML.items():
-            headers[name] = value
+        headers["X-Frame-Options"] = "DENY"
+        headers["Content-Security-Policy"] = csp
+
+
+def with_security_headers(app: ASGIApp) -> ASGIApp:
+    """An ASGI app answering as ``app`` does, with the security headers (the cockpit's policy) added."""
+
+    async def secured(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_secured(message: Any) -> None:
+            await add_security_headers(message, scope, COCKPIT_CSP)
+            await send(message)
+
+        await app(scope, receive, send_secured)
+
+    return secured

@@ -128,6 +128,10 @@ class TeamReview(_Http):
             _json_or_error(response)
         return response.text
 
+    async def audit(self, limit: int = 100) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = _json_or_error(await self._http.get("/audit", params={"limit": limit}))
+        return result
+
     async def pack_files(self, kind: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = _json_or_error(await self._http.get(f"/review/pack/{kind}"))
         return result

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from backend.http_headers import with_security_headers
 from cockpit.components import TAP, banner, tr
 from cockpit.review_page import review_panel
 from cockpit.review_state import ReviewState as R
@@ -467,5 +468,5 @@ def index() -> rx.Component:
     return rx.cond(S.logged_in, cockpit_page(), login_page())
 
 
-app = rx.App()
+app = rx.App(api_transformer=with_security_headers)  # page, assets and state socket all pass through it
 app.add_page(index, title="Sufler", on_load=S.on_load)

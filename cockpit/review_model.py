@@ -135,3 +135,16 @@ def pack_problem(code: str, message: str, details: Any, language: str) -> tuple[
     if isinstance(details, dict) and details.get("problems"):
         return message + "\n" + "\n".join(str(p) for p in details["problems"]), False
     return message, False
+
+
+def audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Newest first: when, who, what, on what."""
+    return [
+        {
+            "at": f"{e['at'][:10]} {e['at'][11:16]}",
+            "actor": e.get("actor") or "—",
+            "action": e["action"].replace("_", " "),
+            "target": e.get("target") or "",
+        }
+        for e in entries
+    ]

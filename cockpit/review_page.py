@@ -285,6 +285,25 @@ def pack_tab() -> rx.Component:
     )
 
 
+def audit_tab() -> rx.Component:
+    return rx.table.root(
+        rx.table.body(
+            rx.foreach(
+                R.audit,
+                lambda e: rx.table.row(
+                    rx.table.cell(e["at"], white_space="nowrap"),
+                    rx.table.cell(e["actor"]),
+                    rx.table.cell(e["action"]),
+                    rx.table.cell(e["target"], word_break="break-all"),
+                    class_name="audit-entry",
+                ),
+            )
+        ),
+        size="1",
+        width="100%",
+    )
+
+
 def review_panel() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -296,12 +315,14 @@ def review_panel() -> rx.Component:
                     rx.tabs.trigger(tr("review_feedback"), value="feedback"),
                     rx.tabs.trigger(tr("review_proposals"), value="proposals"),
                     rx.tabs.trigger(tr("review_pack"), value="pack"),
+                    rx.tabs.trigger(tr("review_audit"), value="audit"),
                     flex_wrap="wrap",  # on a phone the four tabs take two lines instead of scrolling out of sight
                 ),
                 rx.tabs.content(clients_tab(), value="clients", padding_top="1em"),
                 rx.tabs.content(feedback_tab(), value="feedback", padding_top="1em"),
                 rx.tabs.content(proposals_tab(), value="proposals", padding_top="1em"),
                 rx.tabs.content(pack_tab(), value="pack", padding_top="1em"),
+                rx.tabs.content(audit_tab(), value="audit", padding_top="1em"),
                 value=R.review_tab,
                 on_change=R.show_tab,
                 width="100%",

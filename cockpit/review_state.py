@@ -40,6 +40,8 @@ class ReviewState(CockpitState):
     proposals: list[dict[str, str]] = []
     approved_draft: str = ""
 
+    audit: list[dict[str, str]] = []
+
     pack_kind: str = "rules"
     pack_names: list[str] = []
     pack_name: str = ""
@@ -97,6 +99,10 @@ class ReviewState(CockpitState):
             found = await self._call("proposals")
             if found is not None:
                 self.proposals = rm.proposal_rows(found, self.language)
+        elif self.review_tab == "audit":
+            entries = await self._call("audit")
+            if entries is not None:
+                self.audit = rm.audit_rows(entries)
         elif self.review_tab == "pack":
             await self._load_pack_kind(self.pack_kind)
 

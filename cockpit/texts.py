@@ -156,6 +156,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Not saved: this module nearly duplicates {similar}. Merge them, or save anyway.",
     },
     "rules": {"pl": "Reguły", "en": "Rules"},
+    "review_audit": {"pl": "Dziennik zmian", "en": "Audit log"},
     "archive_state": {"pl": "Archiwum", "en": "Archive"},
 }
 

@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
@@ -92,6 +93,10 @@ async def test_a_salesperson_works_clients_through_the_cockpit(
         assert ui is not None
         async with start_backend(port=backend_port) as backend:
             await asyncio.to_thread(ui.wait_ready)
+            async with httpx.AsyncClient() as http:
+                served = await http.get(url)
+            assert served.headers["x-frame-options"] == "DENY" and served.headers["x-content-type-options"] == "nosniff"
+            assert "frame-ancestors 'none'" in served.headers["content-security-policy"]
             username = await username_of(backend)
             phone = await browser.new_page(viewport=SIZES["phone"])  # type: ignore[arg-type]
             await work_a_client(phone, url, username, "phone")
@@ -195,6 +200,12 @@ async def review_the_team(browser: Browser, url: str, backend: Backend, settings
     await editor.fill(original + "\n[[rules]\nbroken = ")
     await page.get_by_role("button", name=re.compile("Sprawdź i zapisz|Check and save")).click()
     await expect(page.locator(".pack-error")).to_contain_text("Not saved", timeout=10_000)
+    await page.get_by_role("tab", name=re.compile("Dziennik zmian|Audit log")).click()
+    entries = page.locator(".audit-entry")
+    mine = entries.filter(has_text=lead)  # other tests may have written entries of their own users
+    await expect(mine.filter(has_text="knowledge proposal approved")).to_have_count(1, timeout=10_000)
+    await expect(mine.filter(has_text="export")).to_have_count(1)
+    await expect(mine.filter(has_text="sign in")).to_have_count(1)
     phone = await browser.new_page(viewport=SIZES["phone"])  # type: ignore[arg-type]
     await log_in(phone, url, lead)
     await phone.get_by_role("button", name="review").click()

@@ -118,3 +118,10 @@ def test_a_near_duplicate_may_be_saved_anyway_a_broken_file_may_not() -> None:
     broken = {"file": "scoring_rules/x.toml", "problems": ["line 3: expected '='"]}
     text, may_force = rm.pack_problem("invalid_input", "Not saved, the pack would not load", broken, "en")
     assert not may_force and "line 3: expected '='" in text
+
+
+def test_audit_rows() -> None:
+    entries = [{"at": "2026-11-21T09:05:31+00:00", "actor": None, "action": "lead_claimed", "target": "lead 3"}]
+    assert rm.audit_rows(entries) == [
+        {"at": "2026-11-21 09:05", "actor": "—", "action": "lead claimed", "target": "lead 3"}
+    ]
