@@ -36,6 +36,7 @@ class ReviewState(CockpitState):
     by_archetype: list[dict[str, str]] = []
     by_kind: list[dict[str, str]] = []
     by_rule: list[dict[str, str]] = []
+    by_day: list[dict[str, str]] = []
 
     proposals: list[dict[str, str]] = []
     approved_draft: str = ""
@@ -95,6 +96,7 @@ class ReviewState(CockpitState):
                 self.by_archetype = rm.stat_rows(stats, "archetype", self.language)
                 self.by_kind = rm.stat_rows(stats, "kind", self.language)
                 self.by_rule = rm.stat_rows(stats, "rule", self.language)
+                self.by_day = sorted(rm.stat_rows(stats, "day", self.language), key=lambda r: r["key"], reverse=True)
         elif self.review_tab == "proposals":
             found = await self._call("proposals")
             if found is not None:

@@ -130,6 +130,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "by_archetype": {"pl": "Według archetypu", "en": "By archetype"},
     "by_kind": {"pl": "Według rodzaju podpowiedzi", "en": "By suggestion kind"},
     "by_rule": {"pl": "Według reguły", "en": "By rule"},
+    "by_day": {"pl": "Według dnia", "en": "By day"},
     "share_up": {"pl": "% pomocnych", "en": "% helpful"},
     "no_feedback": {"pl": "Jeszcze nikt nie ocenił podpowiedzi.", "en": "No suggestion has been rated yet."},
     "approve": {"pl": "Zatwierdź", "en": "Approve"},

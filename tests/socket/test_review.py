@@ -58,7 +58,8 @@ async def test_a_lead_reviews_what_the_team_did(backend: Backend, settings: Sett
         stats = (await lead.get("/review/feedback")).json()
         kinds = {row["key"]: (row["up"], row["down"]) for row in stats["by_kind"]}
         assert kinds[liked.rsplit(":", 1)[1]][0] >= 1 and kinds[disliked.rsplit(":", 1)[1]][1] >= 1
-        assert stats["by_archetype"] and stats["by_rule"] and stats["by_day"]
+        assert stats["by_day"] and "unknown" not in {row["key"] for row in stats["by_archetype"]}
+        assert any(row["key"] != "(none)" for row in stats["by_rule"])  # the rules that had fired are read back
 
         export = await lead.get("/review/export")
         assert export.status_code == 200 and export.headers["content-type"].startswith("application/x-ndjson")
@@ -68,6 +69,8 @@ async def test_a_lead_reviews_what_the_team_did(backend: Backend, settings: Sett
         ]
         assert ours and all(e["rating"] == 1 for e in examples)
         assert [m["role"] for m in ours[0]["messages"]] == ["system", "user", "assistant"]
+        analysis = json.loads(ours[0]["messages"][1]["content"].split("Analysis: ")[1].split("\n")[0])
+        assert analysis["archetype"] and analysis["indicators"]  # what the salesperson saw, read from the response
         assert NAME not in export.text and PHONE not in export.text and PHONE.replace(" ", "") not in export.text
         audit = (await lead.get("/audit", params={"action": "export"})).json()
         assert audit and audit[0]["target"] == "fine-tuning"

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import func, literal_column, select, true
 
 from backend.crypto import DataCipher
 from backend.db import Database
@@ -25,6 +24,7 @@ from backend.redaction import Redactor
 __all__ = ("TeamReview",)
 
 MAX_ROWS = 500
+MAX_RATED = 50_000  # the newest ratings read for the statistics, proposals and the export
 PROPOSAL_MIN_UP = 1  # a suggestion some salesperson found helpful, and nobody more often not
 EXPORT_SYSTEM = (
     "You are Sufler, a co-pilot for a salesperson of electric cars in a live conversation. From the salesperson's "
@@ -35,20 +35,42 @@ EXPORT_SYSTEM = (
 def shown_indicators(response: dict[str, Any] | None) -> dict[str, int]:
     """The indicator values the salesperson saw last for an observation (refined by the LLM when it answered)."""
     response = response or {}
-    source = (response.get("assessment") or {}).get("indicators") or (response.get("fast_result") or {}).get(
-        "indicators"
+    return indicator_values(
+        (response.get("assessment") or {}).get("indicators") or (response.get("fast_result") or {}).get("indicators")
     )
-    return {name: int(item["value"]) for name, item in (source or {}).items()}
+
+
+def indicator_values(indicators: dict[str, Any] | None) -> dict[str, int]:
+    return {name: int(item["value"]) for name, item in (indicators or {}).items()}
+
+
+# What the statistics, proposals and export need of a rated observation's ai_response, picked out by PostgreSQL:
+# the stored responses are tens of kB each, and reading thousands of them whole into Python took seconds.
+_RESPONSE = Interaction.ai_response
+_SHOWN_INDICATORS = func.coalesce(_RESPONSE[("assessment", "indicators")], _RESPONSE[("fast_result", "indicators")])
+_FIRED_RULES = func.jsonb_path_query_array(_RESPONSE, literal_column("'$.fast_result.indicators.*.because[*].rule'"))
+# The rated move itself, from whichever batch ("moves", "moves_1", ...) showed it.
+_RATED_MOVE = func.jsonb_path_query_first(
+    _RESPONSE, literal_column("'$.*.moves[*] ? (@.id == $id)'"), func.jsonb_build_object("id", Feedback.suggestion_id)
+)
+
+
+class Rated(NamedTuple):
+    suggestion_id: str
+    rating: int
+    at: datetime
+    observation: str
+    archetype: str | None
+    rules: list[str] | None
+    move: dict[str, Any] | None
+    indicators: dict[str, Any] | None
+    language: str | None
+    module: str | None
 
 
 def leader(response: dict[str, Any] | None) -> str:
     archetypes = ((response or {}).get("fast_result") or {}).get("archetypes") or []
     return str(archetypes[0]["slug"]) if archetypes else ""
-
-
-def fired_rules(response: dict[str, Any] | None) -> set[str]:
-    indicators = ((response or {}).get("fast_result") or {}).get("indicators") or {}
-    return {c["rule"] for item in indicators.values() for c in item.get("because", []) if c.get("rule")}
 
 
 def shown_moves(response: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -91,16 +113,21 @@ class TeamReview:
             query = query.where(Client.updated_at >= since)
         if until is not None:
             query = query.where(Client.updated_at < until)
-        latest = (
-            select(ClientSession.client_id, ClientSession.id, Interaction.ai_response)
-            .join(Interaction, Interaction.session_id == ClientSession.id)
-            .where(Interaction.kind == "observation")
-            .order_by(ClientSession.client_id, Interaction.id.desc())
-            .ext(distinct_on(ClientSession.client_id))
-        )
         async with self.db.sessions() as session:
             rows = (await session.execute(query.order_by(Client.updated_at.desc()).limit(MAX_ROWS))).all()
-            last = {cid: (sid, shown_indicators(resp)) for cid, sid, resp in (await session.execute(latest)).all()}
+            # Each listed client's latest observation, found by id first so that only those responses are read.
+            newest = (
+                select(func.max(Interaction.id))
+                .join(ClientSession, Interaction.session_id == ClientSession.id)
+                .where(Interaction.kind == "observation", ClientSession.client_id.in_([c.id for c, _ in rows]))
+                .group_by(ClientSession.client_id)
+            )
+            latest = (
+                select(ClientSession.client_id, ClientSession.id, _SHOWN_INDICATORS)
+                .join(Interaction, Interaction.session_id == ClientSession.id)
+                .where(Interaction.id.in_(newest))
+            )
+            last = {cid: (sid, indicator_values(shown)) for cid, sid, shown in (await session.execute(latest)).all()}
         files = []
         for client, owner in rows:
             session_id, values = last.get(client.id, (None, {}))
@@ -176,32 +203,53 @@ class TeamReview:
             ],
         }
 
-    async def _rated(self, since: datetime | None, until: datetime | None) -> list[tuple[Any, ...]]:
-        query = select(
+    async def _rated(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        details: bool = True,
+        only: list[str] | None = None,
+    ) -> list[Rated]:
+        """The newest ratings with what was rated. Without ``details`` only what the statistics need: every JSON
+        path below makes PostgreSQL unpack the whole stored response again, so ask for no more than is used."""
+        columns = [
             Feedback.suggestion_id,
             Feedback.rating,
             Feedback.created_at,
             Interaction.user_input,
-            Interaction.ai_response,
-        ).join(Interaction, Interaction.id == Feedback.interaction_id)
+            _RESPONSE[("fast_result", "archetypes", 0, "slug")].astext,
+            _FIRED_RULES if not details else literal_column("NULL"),
+        ]
+        if details:
+            columns += [
+                _RATED_MOVE,
+                _SHOWN_INDICATORS,
+                _RESPONSE[("fast_result", "language")].astext,
+                _RESPONSE[("fast_result", "knowledge", 0, "slug")].astext,
+            ]
+        query = select(*columns).join(Interaction, Interaction.id == Feedback.interaction_id)
         if since is not None:
             query = query.where(Feedback.created_at >= since)
         if until is not None:
             query = query.where(Feedback.created_at < until)
+        if only is not None:
+            query = query.where(Feedback.suggestion_id.in_(only))
         async with self.db.sessions() as session:
-            return list((await session.execute(query.order_by(Feedback.id).limit(50_000))).all())
+            rows = (await session.execute(query.order_by(Feedback.id.desc()).limit(MAX_RATED))).all()
+        return [Rated(*row) if details else Rated(*row, None, None, None, None) for row in rows]
 
     async def feedback_stats(self, since: datetime | None = None, until: datetime | None = None) -> dict[str, Any]:
         """Thumbs up and down by the archetype leading at the time, by suggestion kind, by the rules that had
         fired, and by day."""
         groups: dict[str, dict[str, Counter[str]]] = {"archetype": {}, "kind": {}, "rule": {}, "day": {}}
-        for suggestion_id, rating, at, _, response in await self._rated(since, until):
-            vote = "up" if rating > 0 else "down"
+        for r in await self._rated(since, until, details=False):
+            vote = "up" if r.rating > 0 else "down"
             keys = {
-                "archetype": [leader(response) or "unknown"],
-                "kind": [suggestion_id.rsplit(":", 1)[-1]],
-                "rule": sorted(fired_rules(response)) or ["(none)"],
-                "day": [at.date().isoformat()],
+                "archetype": [r.archetype or "unknown"],
+                "kind": [r.suggestion_id.rsplit(":", 1)[-1]],
+                "rule": sorted(set(r.rules or [])) or ["(none)"],
+                "day": [r.at.date().isoformat()],
             }
             for group, values in keys.items():
                 for value in values:
@@ -221,14 +269,12 @@ class TeamReview:
             names = tuple((await session.scalars(select(Client.name))).all())
         redactor = Redactor(names)
         lines = []
-        for suggestion_id, rating, _, observation, response in await self._rated(None, None):
-            if positive_only and rating <= 0:
+        for r in await self._rated():
+            move = r.move
+            if (positive_only and r.rating <= 0) or move is None:
                 continue
-            move = next((m for m in shown_moves(response) if m["id"] == suggestion_id), None)
-            if move is None:
-                continue
-            analysis = {"archetype": leader(response), "indicators": shown_indicators(response)}
-            user = f"Observation: {observation}\nAnalysis: {json.dumps(analysis)}\nKind: {move['kind']}"
+            analysis = {"archetype": r.archetype or "", "indicators": indicator_values(r.indicators)}
+            user = f"Observation: {r.observation}\nAnalysis: {json.dumps(analysis)}\nKind: {move['kind']}"
             answer = json.dumps({"text": move["text"], "why": move["why"]}, ensure_ascii=False)
             example = {
                 "messages": [
@@ -236,49 +282,48 @@ class TeamReview:
                     {"role": "user", "content": redactor.text(user)},
                     {"role": "assistant", "content": redactor.text(answer)},
                 ],
-                "rating": rating,
+                "rating": r.rating,
             }
             lines.append(json.dumps(example, ensure_ascii=False))
         return lines
 
-    async def proposals(self, limit: int = 20) -> list[dict[str, Any]]:
+    async def proposals(self, limit: int = 20, suggestion_id: str | None = None) -> list[dict[str, Any]]:
         """Top-rated suggestions not decided yet, proposed as new knowledge: best net rating first, each with the
         knowledge module it arose with (where its strategy would go) and the observation (personal data
         removed)."""
+        up = func.count().filter(Feedback.rating > 0)
+        down = func.count().filter(Feedback.rating < 0)
+        candidates = (
+            select(Feedback.suggestion_id, up, down)
+            .where(~Feedback.suggestion_id.in_(select(KnowledgeProposal.suggestion_id)))
+            .group_by(Feedback.suggestion_id)
+            .where(Feedback.suggestion_id == suggestion_id if suggestion_id is not None else true())
+            .having(up >= PROPOSAL_MIN_UP, up > down)
+            .order_by((up - down).desc(), Feedback.suggestion_id)
+            .limit(limit)
+        )
         async with self.db.sessions() as session:
-            decided = set((await session.scalars(select(KnowledgeProposal.suggestion_id))).all())
+            ranked = (await session.execute(candidates)).all()
             names = tuple((await session.scalars(select(Client.name))).all())
-        votes: dict[str, Counter[str]] = {}
-        context: dict[str, tuple[str, dict[str, Any] | None]] = {}
-        for suggestion_id, rating, _, observation, response in await self._rated(None, None):
-            if suggestion_id in decided:
-                continue
-            votes.setdefault(suggestion_id, Counter())["up" if rating > 0 else "down"] += 1
-            context[suggestion_id] = (observation, response)
+        rated = {r.suggestion_id: r for r in await self._rated(only=[sid for sid, _, _ in ranked])}
         redactor = Redactor(names)
-        ranked = sorted(votes.items(), key=lambda kv: (-(kv[1]["up"] - kv[1]["down"]), kv[0]))
         found = []
-        for suggestion_id, count in ranked:
-            if count["up"] < PROPOSAL_MIN_UP or count["up"] <= count["down"]:
+        for sid, ups, downs in ranked:
+            r = rated.get(sid)
+            if r is None or r.move is None:
                 continue
-            observation, response = context[suggestion_id]
-            move = next((m for m in shown_moves(response) if m["id"] == suggestion_id), None)
-            if move is None:
-                continue
-            fast = (response or {}).get("fast_result") or {}
-            modules = fast.get("knowledge") or []
             found.append(
                 {
-                    "suggestion_id": suggestion_id,
-                    "kind": move["kind"],
-                    "text": redactor.text(move["text"]),
-                    "why": redactor.text(move["why"]),
-                    "observation": redactor.text(observation),
-                    "language": fast.get("language", "pl"),
-                    "archetype": leader(response),
-                    "module": modules[0]["slug"] if modules else None,
-                    "up": count["up"],
-                    "down": count["down"],
+                    "suggestion_id": sid,
+                    "kind": r.move["kind"],
+                    "text": redactor.text(r.move["text"]),
+                    "why": redactor.text(r.move["why"]),
+                    "observation": redactor.text(r.observation),
+                    "language": r.language or "pl",
+                    "archetype": r.archetype or "",
+                    "module": r.module,
+                    "up": ups,
+                    "down": downs,
                 }
             )
             if len(found) == limit:
@@ -288,7 +333,7 @@ class TeamReview:
     async def decide(self, suggestion_id: str, approve: bool, actor_id: int) -> dict[str, Any]:
         """Record a lead's decision. Approving gives the entry to add to the module's strategies (TOML, both
         languages; the other language to be written by the lead), to save with the pack editor."""
-        proposal = next((p for p in await self.proposals(limit=10_000) if p["suggestion_id"] == suggestion_id), None)
+        proposal = next(iter(await self.proposals(suggestion_id=suggestion_id)), None)
         if proposal is None:
             raise NotFound(f"No open proposal {suggestion_id} (decided already, or not rated helpful).")
         if approve:
