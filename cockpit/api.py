@@ -136,6 +136,15 @@ class TeamReview(_Http):
         result: list[dict[str, Any]] = _json_or_error(await self._http.get(f"/review/pack/{kind}"))
         return result
 
+    async def pack_file(self, kind: str, name: str) -> dict[str, Any]:
+        """A pack file's text and its kept versions (newest first)."""
+        result: dict[str, Any] = _json_or_error(await self._http.get(f"/review/pack/{kind}/{name}"))
+        return result
+
+    async def pack_version(self, kind: str, name: str, version: str) -> str:
+        found = _json_or_error(await self._http.get(f"/review/pack/{kind}/{name}/versions/{version}"))
+        return str(found["text"])
+
     async def save_pack_file(self, kind: str, name: str, text: str, *, force: bool = False) -> dict[str, Any]:
         body = {"text": text, "force": force}
         result: dict[str, Any] = _json_or_error(await self._http.put(f"/review/pack/{kind}/{name}", json=body))

@@ -281,6 +281,27 @@ def pack_tab() -> rx.Component:
         ),
         rx.cond(R.pack_may_force, rx.button(tr("save_anyway"), on_click=R.save_pack_anyway, color_scheme="amber")),
         banner(R.pack_note, "green", "check"),
+        rx.cond(
+            R.pack_versions.length() > 0,
+            rx.vstack(
+                rx.heading(tr("earlier_versions"), size="3", as_="h3"),
+                rx.foreach(
+                    R.pack_versions,
+                    lambda v: rx.hstack(
+                        rx.text(v["saved"], " UTC", size="2"),
+                        rx.button(
+                            tr("load"),
+                            on_click=R.load_pack_version(v["name"], v["saved"]),
+                            variant="ghost",
+                            min_height=TAP,
+                        ),
+                        align="center",
+                        class_name="pack-version",
+                    ),
+                ),
+                spacing="1",
+            ),
+        ),
         width="100%",
         spacing="3",
     )

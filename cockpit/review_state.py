@@ -51,6 +51,7 @@ class ReviewState(CockpitState):
     pack_note: str = ""
     pack_error: str = ""
     pack_may_force: bool = False
+    pack_versions: list[dict[str, str]] = []  # kept earlier texts of the file shown: name, saved (UTC)
     _pack_texts: dict[str, str] = {}
     _unsaved: str = ""
 
@@ -84,8 +85,11 @@ class ReviewState(CockpitState):
 
     @rx.event
     async def show_tab(self, tab: str) -> None:
-        self.review_tab = tab
-        await self._load_tab()
+        # A click reports the tab twice (on focus and on click): load once, or the second load would reset
+        # the pack editor while the lead is already typing.
+        if tab != self.review_tab:
+            self.review_tab = tab
+            await self._load_tab()
 
     async def _load_tab(self) -> None:
         if self.review_tab == "clients":
@@ -169,25 +173,42 @@ class ReviewState(CockpitState):
         self.pack_kind = kind
         self._pack_texts = {f["name"]: f["text"] for f in files}
         self.pack_names = list(self._pack_texts)
-        self._show_file(self.pack_name if self.pack_name in self._pack_texts else self.pack_names[0])
+        await self._show_file(self.pack_name if self.pack_name in self._pack_texts else self.pack_names[0])
 
-    def _show_file(self, name: str) -> None:
+    async def _show_file(self, name: str) -> None:
         self.pack_name = name
         self.pack_text = self._pack_texts.get(name, "")
         self.pack_version += 1
         self.pack_note = self.pack_error = ""
         self.pack_may_force = False
+        await self._load_versions()
+
+    async def _load_versions(self) -> None:
+        detail = await self._call("pack_file", self.pack_kind, self.pack_name)
+        versions = detail["versions"] if detail is not None else []
+        self.pack_versions = [{"name": v["name"], "saved": v["saved_at"][:19].replace("T", " ")} for v in versions]
+
+    @rx.event
+    async def load_pack_version(self, version: str, saved: str) -> None:
+        """Put an earlier text in the editor; restoring it is saving it (checked and audited as any save)."""
+        text = await self._call("pack_version", self.pack_kind, self.pack_name, version)
+        if text is not None:
+            self.pack_text = text
+            self.pack_version += 1
+            self.pack_error, self.pack_may_force = "", False
+            self.pack_note = t(self.language, "pack_version_loaded", saved=saved)
 
     @rx.event
     async def choose_pack_kind(self, kind: str | list[str]) -> None:
         kind = kind if isinstance(kind, str) else kind[0]
-        if kind in PACK_KINDS:
+        if kind in PACK_KINDS and kind != self.pack_kind:  # as with the file select: a repeat must keep edits
             self.pack_name = ""
             await self._load_pack_kind(kind)
 
     @rx.event
-    def choose_pack_file(self, name: str) -> None:
-        self._show_file(name)
+    async def choose_pack_file(self, name: str) -> None:
+        if name != self.pack_name:  # the select may report its value again; that must not wipe unsaved edits
+            await self._show_file(name)
 
     @rx.event
     async def save_pack(self, form: dict[str, Any]) -> None:
@@ -217,3 +238,4 @@ class ReviewState(CockpitState):
         self.pack_note = t(self.language, "pack_saved_now" if saved["applies"] == "now" else "pack_saved_restart")
         if not saved["changed"]:
             self.pack_note = t(self.language, "pack_unchanged")
+        await self._load_versions()

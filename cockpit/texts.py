@@ -151,6 +151,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "pl": "Zapisano — zadziała po restarcie serwera.",
         "en": "Saved — takes effect after the server restarts.",
     },
+    "pack_version_loaded": {
+        "pl": "Wczytano wersję z {saved} — zapisz, aby ją przywrócić.",
+        "en": "Loaded the version of {saved} — save to restore it.",
+    },
+    "earlier_versions": {"pl": "Wcześniejsze wersje", "en": "Earlier versions"},
+    "load": {"pl": "Wczytaj", "en": "Load"},
     "pack_unchanged": {"pl": "Bez zmian — nic nie zapisano.", "en": "Unchanged — nothing saved."},
     "pack_near_duplicate": {
         "pl": "Nie zapisano: moduł jest prawie taki sam jak {similar}. Połącz je albo zapisz mimo to.",

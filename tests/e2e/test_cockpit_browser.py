@@ -17,10 +17,8 @@ from sqlalchemy import select
 
 from backend.db.models import Interaction, Role
 from backend.domain.accounts import AccountService
-from backend.runtime import cockpit
-from backend.settings import CockpitSettings, ServerSettings, Settings
-from tests.e2e.conftest import SHOTS, SIZES
-from tests.helpers import restartable_port
+from backend.settings import Settings
+from tests.e2e.conftest import SHOTS, SIZES, cockpit_ui
 from tests.socket.conftest import PASSWORD, Backend, StartBackend
 from tests.socket.test_web_widget import widget
 
@@ -80,19 +78,10 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
 async def test_a_salesperson_works_clients_through_the_cockpit(
     pg_server_url: str, start_backend: StartBackend, settings: Settings, browser: Browser, tmp_path: Path
 ) -> None:
-    backend_port, cockpit_port = restartable_port(), restartable_port()
-    ui_settings = settings.model_copy(
-        update={
-            "cockpit": CockpitSettings(port=cockpit_port),
-            "server": ServerSettings(host="127.0.0.1", port=backend_port),
-            "data_dir": tmp_path,
-        }
-    )
-    url = f"http://127.0.0.1:{cockpit_port}/"
-    with cockpit(ui_settings, f"http://127.0.0.1:{backend_port}") as ui:
-        assert ui is not None
+    with cockpit_ui(settings, tmp_path) as ui:
+        url, backend_port = ui.url, ui.backend_port
         async with start_backend(port=backend_port) as backend:
-            await asyncio.to_thread(ui.wait_ready)
+            await asyncio.to_thread(ui.process.wait_ready)
             async with httpx.AsyncClient() as http:
                 served = await http.get(url)
             assert served.headers["x-frame-options"] == "DENY" and served.headers["x-content-type-options"] == "nosniff"

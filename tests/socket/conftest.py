@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +19,8 @@ from backend.db.models import Role
 from backend.domain.accounts import AccountService
 from backend.domain.copilot.build import BuiltEngine
 from backend.domain.copilot.copilot import Copilot
-from backend.settings import LLMSettings, Settings, TelegramSettings, WidgetSettings
+from backend.domain.copilot.rules import RuleStore
+from backend.settings import LLMSettings, PackSettings, Settings, TelegramSettings, WidgetSettings
 from tests.cockpit_client import Cockpit, cockpit
 from tests.fakes.ollama import FakeOllama, running
 from tests.fakes.telegram import FakeTelegram
@@ -61,14 +64,17 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
         telegram: TelegramSettings | None = None,
         widget: WidgetSettings | None = None,
         username: str | None = None,
+        pack_dir: Path | None = None,
         **llm: object,
     ) -> AsyncIterator[Backend]:
         url = database_url or migrated_db_url
         async with running(FakeOllama()) as fake:
             llm_config = llm_settings(fake.url if llm_host is None else llm_host, **llm)
-            copilot = Copilot(
-                built.engine, OllamaLLM(llm_config), built.copilot.prompts, llm_config.memory_token_budget
-            )
+            engine = built.engine
+            if pack_dir is not None:  # a copy of the pack to edit: the shared engine, its rules watching the copy
+                engine = copy.copy(built.engine)
+                engine.rules = RuleStore(pack_dir / "scoring_rules", built.engine.pack)
+            copilot = Copilot(engine, OllamaLLM(llm_config), built.copilot.prompts, llm_config.memory_token_budget)
             db = Database(url)
             accounts = AccountService.from_settings(db, settings)
             name = username or f"sp-{uuid.uuid4().hex[:8]}"
@@ -76,7 +82,8 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
                 await accounts.create_user(name, PASSWORD, Role.SALESPERSON)
             token = (await accounts.login(name, PASSWORD)).token
             try:
-                sections = {"telegram": telegram, "widget": widget}
+                pack = PackSettings(dir=pack_dir) if pack_dir is not None else None
+                sections = {"telegram": telegram, "widget": widget, "pack": pack}
                 app_settings = settings.model_copy(update={k: v for k, v in sections.items() if v is not None})
                 async with serving(create_app(app_settings, database_url=url, copilot=copilot), port) as base:
                     yield Backend(base, token, fake, copilot, db, name)
