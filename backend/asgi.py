@@ -13,7 +13,6 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from backend.crypto import DataCipher
 from backend.db import Database
 from backend.domain.accounts import AccountService, AuthController, AuthMiddleware, UserController
 from backend.domain.accounts.auth import PUBLIC_PATHS
@@ -58,7 +57,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
         app.state.accounts = AccountService.from_settings(db, settings)
         app.state.login_throttle = LoginThrottle()
         app.state.open_sockets = OpenSockets()
-        app.state.clients = ClientService(db, DataCipher(settings.data_keys(), settings.secret_key()))
+        app.state.clients = ClientService(db, settings.data_cipher())
         built = None if copilot else await asyncio.to_thread(build_engine, settings)
         app.state.hub = SessionHub(copilot or built.copilot, SessionStore(db), app.state.clients)  # type: ignore[union-attr]
         hub = app.state.hub

@@ -148,12 +148,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_rotate_data_key(args: argparse.Namespace) -> int:
     """Re-encrypt stored contacts under the current (first) data key; see backend/crypto.py."""
     from backend import runtime
-    from backend.crypto import DataCipher
     from backend.data_keys import rotate
     from backend.db import Database
 
     settings = load_settings()
-    cipher = DataCipher(settings.data_keys(), settings.secret_key())
+    cipher = settings.data_cipher()
 
     async def run(url: str) -> None:
         db = Database(url)

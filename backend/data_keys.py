@@ -3,6 +3,7 @@ and encrypt values written before encryption existed. Idempotent; safe to run wh
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,8 @@ class Rotated:
 
 
 async def rotate(db: Database, cipher: DataCipher) -> Rotated:
-    clients = leads = conversations = 0
+    clients = 0
+    changed: Counter[type] = Counter()
     async with db.transaction() as session:
         for client in (await session.scalars(select(Client).with_for_update())).yield_per(BATCH):
             if not cipher.is_current(client.contact_info) or (client.contact_info and not client.contact_hash):
@@ -33,16 +35,14 @@ async def rotate(db: Database, cipher: DataCipher) -> Rotated:
                 client.contact_info = cipher.encrypt(plain)
                 client.contact_hash = cipher.lookup_hash(plain)
                 clients += 1
-        for lead in (await session.scalars(select(Lead).with_for_update())).yield_per(BATCH):
-            if _reencrypt(lead.data, cipher):
-                lead.data = {**lead.data, "contact": cipher.encrypt(cipher.decrypt(lead.data["contact"]))}
-                leads += 1
-        for convo in (await session.scalars(select(BotConversation).with_for_update())).yield_per(BATCH):
-            if _reencrypt(convo.collected, cipher):
-                contact = cipher.encrypt(cipher.decrypt(convo.collected["contact"]))
-                convo.collected = {**convo.collected, "contact": contact}
-                conversations += 1
-    return Rotated(clients, leads, conversations)
+        # A contact a bot collected, in the lead it became and in its conversation.
+        for model, field in ((Lead, "data"), (BotConversation, "collected")):
+            for row in (await session.scalars(select(model).with_for_update())).yield_per(BATCH):
+                data = getattr(row, field)
+                if _reencrypt(data, cipher):
+                    setattr(row, field, {**data, "contact": cipher.encrypt(cipher.decrypt(data["contact"]))})
+                    changed[model] += 1
+    return Rotated(clients, changed[Lead], changed[BotConversation])
 
 
 def _reencrypt(data: dict[str, Any] | None, cipher: DataCipher) -> bool:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from backend.crypto import DataCipher
 
 __all__ = (
     "AuthSettings",
@@ -258,6 +261,12 @@ class Settings(_Section):
         if any(len(pair) != 2 for pair in pairs):
             raise SettingsError("SUFLER_DATA_KEYS: each key is id:key, separated by commas.")
         return [(key_id, key) for key_id, key in pairs]
+
+    def data_cipher(self) -> DataCipher:
+        """The cipher for contact data: these data keys, and lookup hashes keyed by the server secret."""
+        from backend.crypto import DataCipher
+
+        return DataCipher(self.data_keys(), self.secret_key())
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from backend.http_headers import with_security_headers
-from cockpit.components import TAP, banner, tr
+from cockpit.components import TAP, banner, empty_note, tr
 from cockpit.review_page import review_panel
 from cockpit.review_state import ReviewState as R
 from cockpit.state import CockpitState as S
@@ -82,7 +82,7 @@ def inbox_panel() -> rx.Component:
                     class_name="lead",
                 ),
             ),
-            rx.cond(S.inbox.length() == 0, rx.text(tr("no_leads"), color_scheme="gray")),
+            empty_note(S.inbox, "no_leads"),
             width="100%",
         ),
         width="100%",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from cockpit.state import CockpitState as S
@@ -20,3 +22,8 @@ def banner(text: rx.Var, color: str, icon: str) -> rx.Component:
         text != "",
         rx.callout(text, icon=icon, color_scheme=color, role="status", width="100%"),
     )
+
+
+def empty_note(items: Any, key: str) -> rx.Component:
+    """What a list (a state var) says when it has nothing to show."""
+    return rx.cond(items.length() == 0, rx.text(tr(key), color_scheme="gray"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from cockpit.components import TAP, banner, tr
+from cockpit.components import TAP, banner, empty_note, tr
 from cockpit.review_model import ANY, INDICATORS
 from cockpit.review_state import PACK_KINDS
 from cockpit.review_state import ReviewState as R
@@ -115,7 +115,7 @@ def timeline_panel() -> rx.Component:
                 rx.button(tr("close"), on_click=R.close_timeline, variant="ghost", min_height=TAP),
                 width="100%",
             ),
-            rx.cond(R.timeline.length() == 0, rx.text(tr("no_session"), color_scheme="gray")),
+            empty_note(R.timeline, "no_session"),
             rx.foreach(
                 R.timeline,
                 lambda r: rx.cond(
@@ -147,7 +147,7 @@ def clients_tab() -> rx.Component:
     return rx.vstack(
         client_filters(),
         rx.cond(R.timeline_title != "", timeline_panel()),
-        rx.cond(R.team_clients.length() == 0, rx.text(tr("no_clients"), color_scheme="gray")),
+        empty_note(R.team_clients, "no_clients"),
         rx.foreach(R.team_clients, client_row),
         width="100%",
         spacing="3",
@@ -187,7 +187,7 @@ def stat_table(title: str, rows: rx.Var) -> rx.Component:
 
 def feedback_tab() -> rx.Component:
     return rx.vstack(
-        rx.cond(R.by_kind.length() == 0, rx.text(tr("no_feedback"), color_scheme="gray")),
+        empty_note(R.by_kind, "no_feedback"),
         rx.grid(
             stat_table("by_archetype", R.by_archetype),
             stat_table("by_kind", R.by_kind),
@@ -232,7 +232,7 @@ def proposals_tab() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.cond(R.proposals.length() == 0, rx.text(tr("no_proposals"), color_scheme="gray")),
+        empty_note(R.proposals, "no_proposals"),
         rx.foreach(R.proposals, proposal_card),
         width="100%",
         spacing="3",

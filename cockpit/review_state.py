@@ -52,7 +52,6 @@ class ReviewState(CockpitState):
     pack_error: str = ""
     pack_may_force: bool = False
     pack_versions: list[dict[str, str]] = []  # kept earlier texts of the file shown: name, saved (UTC)
-    _pack_texts: dict[str, str] = {}
     _unsaved: str = ""
 
     def _api(self) -> TeamReview:
@@ -171,22 +170,24 @@ class ReviewState(CockpitState):
         if files is None:
             return
         self.pack_kind = kind
-        self._pack_texts = {f["name"]: f["text"] for f in files}
-        self.pack_names = list(self._pack_texts)
-        await self._show_file(self.pack_name if self.pack_name in self._pack_texts else self.pack_names[0])
+        self.pack_names = [f["name"] for f in files]
+        await self._show_file(self.pack_name if self.pack_name in self.pack_names else self.pack_names[0])
 
     async def _show_file(self, name: str) -> None:
         self.pack_name = name
-        self.pack_text = self._pack_texts.get(name, "")
-        self.pack_version += 1
         self.pack_note = self.pack_error = ""
         self.pack_may_force = False
-        await self._load_versions()
+        await self._read_file()
+        self.pack_version += 1
 
-    async def _load_versions(self) -> None:
+    async def _read_file(self) -> None:
+        """The shown file's saved text and its kept versions."""
         detail = await self._call("pack_file", self.pack_kind, self.pack_name)
-        versions = detail["versions"] if detail is not None else []
-        self.pack_versions = [{"name": v["name"], "saved": v["saved_at"][:19].replace("T", " ")} for v in versions]
+        if detail is not None:
+            self.pack_text = detail["text"]
+            self.pack_versions = [
+                {"name": v["name"], "saved": v["saved_at"][:19].replace("T", " ")} for v in detail["versions"]
+            ]
 
     @rx.event
     async def load_pack_version(self, version: str, saved: str) -> None:
@@ -201,13 +202,13 @@ class ReviewState(CockpitState):
     @rx.event
     async def choose_pack_kind(self, kind: str | list[str]) -> None:
         kind = kind if isinstance(kind, str) else kind[0]
-        if kind in PACK_KINDS and kind != self.pack_kind:  # as with the file select: a repeat must keep edits
+        if kind in PACK_KINDS and kind != self.pack_kind:  # choosing what is shown again keeps the edits
             self.pack_name = ""
             await self._load_pack_kind(kind)
 
     @rx.event
     async def choose_pack_file(self, name: str) -> None:
-        if name != self.pack_name:  # the select may report its value again; that must not wipe unsaved edits
+        if name != self.pack_name:  # choosing what is shown again keeps the edits
             await self._show_file(name)
 
     @rx.event
@@ -232,10 +233,8 @@ class ReviewState(CockpitState):
             return
         finally:
             await api.close()
-        self._pack_texts[self.pack_name] = self._unsaved.replace("\r\n", "\n")
-        self.pack_text = self._pack_texts[self.pack_name]
         self.pack_error, self.pack_may_force = "", False
         self.pack_note = t(self.language, "pack_saved_now" if saved["applies"] == "now" else "pack_saved_restart")
         if not saved["changed"]:
             self.pack_note = t(self.language, "pack_unchanged")
-        await self._load_versions()
+        await self._read_file()  # the editor keeps what the lead typed; this brings the new version into the list

@@ -61,11 +61,28 @@ class Rated(NamedTuple):
     at: datetime
     observation: str
     archetype: str | None
-    rules: list[str] | None
-    move: dict[str, Any] | None
-    indicators: dict[str, Any] | None
-    language: str | None
-    module: str | None
+    rules: list[str] | None = None  # asked for by the statistics
+    move: dict[str, Any] | None = None  # these four by the proposals and the export
+    indicators: dict[str, Any] | None = None
+    language: str | None = None
+    module: str | None = None
+
+
+# Each JSON path makes PostgreSQL unpack the whole stored response again: a query asks only for the group it uses.
+_RATED = (
+    Feedback.suggestion_id,
+    Feedback.rating,
+    Feedback.created_at.label("at"),
+    Interaction.user_input.label("observation"),
+    _RESPONSE[("fast_result", "archetypes", 0, "slug")].astext.label("archetype"),
+)
+_FOR_STATISTICS = (_FIRED_RULES.label("rules"),)
+_FOR_EXAMPLES = (
+    _RATED_MOVE.label("move"),
+    _SHOWN_INDICATORS.label("indicators"),
+    _RESPONSE[("fast_result", "language")].astext.label("language"),
+    _RESPONSE[("fast_result", "knowledge", 0, "slug")].astext.label("module"),
+)
 
 
 def leader(response: dict[str, Any] | None) -> str:
@@ -205,30 +222,13 @@ class TeamReview:
 
     async def _rated(
         self,
+        extra: tuple[Any, ...],
         since: datetime | None = None,
         until: datetime | None = None,
-        *,
-        details: bool = True,
         only: list[str] | None = None,
     ) -> list[Rated]:
-        """The newest ratings with what was rated. Without ``details`` only what the statistics need: every JSON
-        path below makes PostgreSQL unpack the whole stored response again, so ask for no more than is used."""
-        columns = [
-            Feedback.suggestion_id,
-            Feedback.rating,
-            Feedback.created_at,
-            Interaction.user_input,
-            _RESPONSE[("fast_result", "archetypes", 0, "slug")].astext,
-            _FIRED_RULES if not details else literal_column("NULL"),
-        ]
-        if details:
-            columns += [
-                _RATED_MOVE,
-                _SHOWN_INDICATORS,
-                _RESPONSE[("fast_result", "language")].astext,
-                _RESPONSE[("fast_result", "knowledge", 0, "slug")].astext,
-            ]
-        query = select(*columns).join(Interaction, Interaction.id == Feedback.interaction_id)
+        """The newest ratings with what was rated, plus the ``extra`` columns (see :class:`Rated`)."""
+        query = select(*_RATED, *extra).join(Interaction, Interaction.id == Feedback.interaction_id)
         if since is not None:
             query = query.where(Feedback.created_at >= since)
         if until is not None:
@@ -237,13 +237,13 @@ class TeamReview:
             query = query.where(Feedback.suggestion_id.in_(only))
         async with self.db.sessions() as session:
             rows = (await session.execute(query.order_by(Feedback.id.desc()).limit(MAX_RATED))).all()
-        return [Rated(*row) if details else Rated(*row, None, None, None, None) for row in rows]
+        return [Rated(**row._mapping) for row in rows]
 
     async def feedback_stats(self, since: datetime | None = None, until: datetime | None = None) -> dict[str, Any]:
         """Thumbs up and down by the archetype leading at the time, by suggestion kind, by the rules that had
         fired, and by day."""
         groups: dict[str, dict[str, Counter[str]]] = {"archetype": {}, "kind": {}, "rule": {}, "day": {}}
-        for r in await self._rated(since, until, details=False):
+        for r in await self._rated(_FOR_STATISTICS, since, until):
             vote = "up" if r.rating > 0 else "down"
             keys = {
                 "archetype": [r.archetype or "unknown"],
@@ -269,7 +269,7 @@ class TeamReview:
             names = tuple((await session.scalars(select(Client.name))).all())
         redactor = Redactor(names)
         lines = []
-        for r in await self._rated():
+        for r in await self._rated(_FOR_EXAMPLES):
             move = r.move
             if (positive_only and r.rating <= 0) or move is None:
                 continue
@@ -305,7 +305,7 @@ class TeamReview:
         async with self.db.sessions() as session:
             ranked = (await session.execute(candidates)).all()
             names = tuple((await session.scalars(select(Client.name))).all())
-        rated = {r.suggestion_id: r for r in await self._rated(only=[sid for sid, _, _ in ranked])}
+        rated = {r.suggestion_id: r for r in await self._rated(_FOR_EXAMPLES, only=[sid for sid, _, _ in ranked])}
         redactor = Redactor(names)
         found = []
         for sid, ups, downs in ranked:
