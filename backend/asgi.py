@@ -19,21 +19,21 @@ from backend.domain.accounts.auth import PUBLIC_PATHS
 from backend.domain.accounts.open_sockets import OpenSockets
 from backend.domain.accounts.throttle import LoginThrottle
 from backend.domain.audit import audit_log
+from backend.domain.bots.channels.telegram import TelegramChannel, telegram_webhook
+from backend.domain.bots.channels.web import WebChannel, web_socket, widget_demo, widget_script
 from backend.domain.bots.dialog import Dialog
-from backend.domain.bots.leads import LeadFeed
 from backend.domain.bots.service import BotService, Channel
-from backend.domain.bots.telegram import TelegramChannel, telegram_webhook
-from backend.domain.bots.web import WebChannel, web_socket, widget_demo, widget_script
 from backend.domain.clients import ClientController, ClientService, SessionController
 from backend.domain.copilot.build import build_engine
-from backend.domain.copilot.controllers import knowledge_module
 from backend.domain.copilot.copilot import Copilot
-from backend.domain.copilot.live import SessionHub, encode
-from backend.domain.copilot.session_store import SessionStore
-from backend.domain.copilot.socket import cockpit_socket
 from backend.domain.health import health
+from backend.domain.leads.feed import LeadFeed
+from backend.domain.pack.controllers import knowledge_module
 from backend.domain.review.controllers import ReviewController
 from backend.domain.review.editing import PackEditController
+from backend.domain.sessions.live import SessionHub, encode
+from backend.domain.sessions.socket import cockpit_socket
+from backend.domain.sessions.store import SessionStore
 from backend.errors import exception_handlers
 from backend.http_headers import add_security_headers
 from backend.logs import RequestIdMiddleware, add_request_id_header, configure_logging

@@ -235,8 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from backend.domain.copilot.pack import PackError
-    from backend.domain.copilot.rules import RuleError
+    from backend.domain.engine.rules import RuleError
+    from backend.domain.pack.pack import PackError
     from backend.errors import SuflerError
 
     try:

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backend.domain.copilot.build import build_engine  # noqa: E402
-from backend.domain.copilot.engine import SessionState  # noqa: E402
+from backend.domain.engine.engine import SessionState  # noqa: E402
 from backend.settings import PackSettings, Settings  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 from tests.data.test_replay_scenarios import SCENARIOS  # noqa: E402

@@ -11,7 +11,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from backend.domain.copilot.protocol import parse_server_event
+from backend.domain.protocol.cockpit import parse_server_event
 
 TIMEOUT = 10.0
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from backend.domain.copilot.build import BuiltEngine
-from backend.domain.copilot.engine import SessionState
-from backend.domain.copilot.knowledge_index import COLLECTION, KnowledgeIndex
-from backend.domain.copilot.pack import DomainPack
+from backend.domain.engine.engine import SessionState
+from backend.domain.engine.knowledge_index import COLLECTION, KnowledgeIndex
+from backend.domain.pack.pack import DomainPack
 
 
 def test_keywords_pull_knowledge_and_move_indicators(built: BuiltEngine) -> None:

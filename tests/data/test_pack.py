@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from backend.domain.copilot.pack import MOVE_KINDS, load_pack
-from backend.domain.copilot.rules import INDICATORS, RuleSet
+from backend.domain.engine.rules import INDICATORS, RuleSet
+from backend.domain.pack.pack import MOVE_KINDS, load_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 AMOUNT = re.compile(r"\d[\d\s.,]*\s*(zł|pln|eur|€)")

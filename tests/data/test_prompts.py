@@ -8,7 +8,7 @@ from backend.domain.copilot.build import BuiltEngine
 from backend.domain.copilot.conversation import Conversation, Turn
 from backend.domain.copilot.llm_outputs import Assessment
 from backend.domain.copilot.prompts import TEMPLATES
-from backend.domain.copilot.rules import ASSESSMENT_FIELDS
+from backend.domain.engine.rules import ASSESSMENT_FIELDS
 
 
 @pytest.fixture

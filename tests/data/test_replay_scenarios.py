@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from backend.domain.copilot.build import BuiltEngine
-from backend.domain.copilot.engine import SessionState
+from backend.domain.engine.engine import SessionState
 
 ROOT = Path(__file__).resolve().parents[2]
 

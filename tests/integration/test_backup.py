@@ -16,7 +16,7 @@ from backend.db.migrate import upgrade_to_head
 from backend.db.models import Role
 from backend.domain.accounts import AccountService
 from backend.domain.copilot.build import BuiltEngine
-from backend.domain.copilot.session_store import SessionStore
+from backend.domain.sessions.store import SessionStore
 from backend.settings import Settings
 from tests.helpers import fresh_database, serving
 from tests.integration.test_cli import env_for, run

@@ -26,9 +26,9 @@ from backend.asgi import create_app
 from backend.db.models import Role
 from backend.domain.copilot.build import BuiltEngine
 from backend.domain.copilot.copilot import Copilot
-from backend.domain.copilot.engine import CopilotEngine
-from backend.domain.copilot.pack import load_pack
-from backend.domain.copilot.rules import RuleSet, RuleStore
+from backend.domain.engine.engine import CopilotEngine
+from backend.domain.engine.rules import RuleSet, RuleStore
+from backend.domain.pack.pack import load_pack
 from backend.domain.review.pack_files import DUPLICATE_THRESHOLD
 from backend.settings import PackSettings, Settings
 from tests.conftest import ROOT

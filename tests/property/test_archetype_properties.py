@@ -10,8 +10,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.domain.copilot.archetypes import MAX_REASONS, ArchetypeBelief, ArchetypeClassifier
-from backend.domain.copilot.pack import load_pack
+from backend.domain.engine.archetypes import MAX_REASONS, ArchetypeBelief, ArchetypeClassifier
+from backend.domain.pack.pack import load_pack
 
 PACK = load_pack(Path(__file__).resolve().parents[2])
 SLUGS = sorted(PACK.archetypes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.domain.copilot.matching import KeywordMatcher, _pattern, normalize
+from backend.domain.engine.matching import KeywordMatcher, _pattern, normalize
 
 words = st.sampled_from(["dziec", "dzieci", "fotelik", "isofix", "0-100", "vat", "łódź", "zasięg", "ab", "a"])
 keywords = st.builds(

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.domain.copilot.protocol import (
+from backend.domain.protocol.cockpit import (
     CLIENT_MESSAGE_TYPES,
     MAX_MESSAGE_BYTES,
     ProtocolError,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.domain.copilot.pack import Localized
-from backend.domain.copilot.rules import INDICATORS, RuleContext, RuleSet, When
-from backend.domain.copilot.rules import Rule as RuleModel
+from backend.domain.engine.rules import INDICATORS, RuleContext, RuleSet, When
+from backend.domain.engine.rules import Rule as RuleModel
+from backend.domain.pack.pack import Localized
 
 REASON = Localized(pl="powód", en="reason")
 CUES = ["a", "b", "c"]

@@ -19,7 +19,7 @@ from backend.db.models import Role
 from backend.domain.accounts import AccountService
 from backend.domain.copilot.build import BuiltEngine
 from backend.domain.copilot.copilot import Copilot
-from backend.domain.copilot.rules import RuleStore
+from backend.domain.engine.rules import RuleStore
 from backend.settings import LLMSettings, PackSettings, Settings, TelegramSettings, WidgetSettings
 from tests.cockpit_client import Cockpit, cockpit
 from tests.fakes.ollama import FakeOllama, running

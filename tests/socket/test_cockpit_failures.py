@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from backend.db.embedded import EmbeddedPostgres
 from backend.db.migrate import upgrade_to_head
 from backend.db.models import Interaction
-from backend.domain.copilot.protocol import MAX_MESSAGE_BYTES
+from backend.domain.protocol.cockpit import MAX_MESSAGE_BYTES
 from backend.runtime import bind_socket
 from tests.fakes.ollama import Reply
 from tests.socket.conftest import Backend, StartBackend

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from backend.domain.copilot.matching import KeywordMatcher, normalize
+from backend.domain.engine.matching import KeywordMatcher, normalize
 
 
 def test_normalize_folds_case_diacritics_and_spaces() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.domain.copilot.pack import Cue, DomainPack, KeywordSet, Localized
-from backend.domain.copilot.rules import RuleContext, RuleError, RuleSet, RuleStore
+from backend.domain.engine.rules import RuleContext, RuleError, RuleSet, RuleStore
+from backend.domain.pack.pack import Cue, DomainPack, KeywordSet, Localized
 
 PACK = DomainPack(
     archetypes={},

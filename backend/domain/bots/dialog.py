@@ -12,7 +12,7 @@ import structlog
 from backend.adapters.llm import LLMError
 from backend.domain.copilot.conversation import Conversation
 from backend.domain.copilot.copilot import Copilot
-from backend.domain.copilot.engine import guess_language
+from backend.domain.engine.engine import guess_language
 
 __all__ = ("BotReply", "Dialog", "Turn")
 

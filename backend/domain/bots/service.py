@@ -25,8 +25,8 @@ from backend.crypto import DataCipher
 from backend.db import Database
 from backend.db.models import BotConversation, BotUpdate, Lead, OutboxMessage
 from backend.domain.bots.dialog import BotReply, Dialog, Turn
-from backend.domain.copilot.engine import guess_language
-from backend.domain.copilot.session_store import chat_line
+from backend.domain.engine.engine import guess_language
+from backend.domain.sessions.store import chat_line
 from backend.errors import InvalidInput, NotFound, ServiceUnavailable
 
 __all__ = ("BotService", "Channel", "ChannelError", "CustomerEvent")

@@ -8,11 +8,11 @@ from backend.adapters.embedder import FastEmbedder
 from backend.adapters.llm import OllamaLLM
 from backend.adapters.vector_store import QdrantVectorStore
 from backend.domain.copilot.copilot import Copilot
-from backend.domain.copilot.engine import CopilotEngine
-from backend.domain.copilot.knowledge_index import IndexReport, KnowledgeIndex
-from backend.domain.copilot.pack import load_pack
 from backend.domain.copilot.prompts import Prompts
-from backend.domain.copilot.rules import RuleStore
+from backend.domain.engine.engine import CopilotEngine
+from backend.domain.engine.knowledge_index import IndexReport, KnowledgeIndex
+from backend.domain.engine.rules import RuleStore
+from backend.domain.pack.pack import load_pack
 from backend.settings import Settings
 
 

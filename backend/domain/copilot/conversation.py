@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.domain.copilot.engine import FastResult, SessionState
 from backend.domain.copilot.llm_outputs import Assessment
+from backend.domain.engine.engine import FastResult, SessionState
 
 RECENT_TURNS_KEPT = 4  # turns never summarised away: the prompt always sees them verbatim
 

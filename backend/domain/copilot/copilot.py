@@ -18,11 +18,11 @@ from pydantic import BaseModel
 from backend.adapters.llm import Answer, LLMError, LLMUnavailable, OllamaLLM
 from backend.domain.copilot import views
 from backend.domain.copilot.conversation import RECENT_TURNS_KEPT, Conversation, Turn
-from backend.domain.copilot.engine import CopilotEngine, FastResult, SuggestedMove
 from backend.domain.copilot.llm_outputs import Assessment, KeyFacts, NextMoves, Strategy, Summary
-from backend.domain.copilot.pack import MOVE_KINDS
 from backend.domain.copilot.partial_json import completed_members
 from backend.domain.copilot.prompts import Prompts
+from backend.domain.engine.engine import CopilotEngine, FastResult, SuggestedMove
+from backend.domain.pack.pack import MOVE_KINDS
 
 __all__ = ("Copilot", "Emit")
 

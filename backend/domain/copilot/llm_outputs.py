@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from backend.domain.copilot.rules import ASSESSMENT_FIELDS
+from backend.domain.engine.rules import ASSESSMENT_FIELDS
 
 Label = Literal["none", "low", "medium", "high"]
 Stage = Literal["discovery", "interest", "evaluation", "negotiation", "closing"]

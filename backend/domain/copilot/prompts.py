@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from backend.domain.copilot.conversation import Conversation, Turn
-from backend.domain.copilot.pack import DomainPack, PackError
+from backend.domain.pack.pack import DomainPack, PackError
 
 __all__ = ("TEMPLATES", "Prompts")
 

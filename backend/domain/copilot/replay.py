@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from backend.domain.copilot import views
 from backend.domain.copilot.conversation import Conversation
 from backend.domain.copilot.copilot import Copilot
-from backend.domain.copilot.engine import FastResult
+from backend.domain.engine.engine import FastResult
 
 
 class ReplayError(ValueError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.domain.copilot.engine import FastResult, SuggestedMove
-from backend.domain.copilot.pack import DomainPack
-from backend.domain.copilot.rules import Scores
+from backend.domain.engine.engine import FastResult, SuggestedMove
+from backend.domain.engine.rules import Scores
+from backend.domain.pack.pack import DomainPack
 
 
 def explanations(scores: Scores, language: str) -> dict[str, list[dict[str, Any]]]:

@@ -24,7 +24,7 @@ from backend.db import Database
 from backend.db.models import User
 from backend.domain.accounts.access import TEAM_LEADS
 from backend.domain.audit import add_entry
-from backend.domain.copilot.engine import CopilotEngine
+from backend.domain.engine.engine import CopilotEngine
 from backend.domain.review.pack_files import (
     DUPLICATE_THRESHOLD,
     MAX_TEXT,

@@ -20,9 +20,9 @@ from typing import Literal
 import numpy as np
 
 from backend.adapters.embedder import Embedder
-from backend.domain.copilot.knowledge_index import module_text
-from backend.domain.copilot.pack import DomainPack, PackError, load_pack
-from backend.domain.copilot.rules import RuleSet
+from backend.domain.engine.knowledge_index import module_text
+from backend.domain.engine.rules import RuleSet
+from backend.domain.pack.pack import DomainPack, PackError, load_pack
 from backend.errors import InvalidInput, NotFound
 
 __all__ = (

@@ -14,11 +14,11 @@ from litestar.exceptions import WebSocketDisconnect
 from backend.db.models import User
 from backend.domain.accounts.auth import token_from
 from backend.domain.accounts.open_sockets import REVALIDATE_SECONDS, OpenSockets
-from backend.domain.bots.leads import LeadFeed
 from backend.domain.bots.service import BotService
 from backend.domain.clients.schemas import ClientIn
-from backend.domain.copilot import protocol as p
-from backend.domain.copilot.live import LiveSession, SessionHub, encode
+from backend.domain.leads.feed import LeadFeed
+from backend.domain.protocol import cockpit as p
+from backend.domain.sessions.live import LiveSession, SessionHub, encode
 from backend.errors import InvalidInput, NotAuthenticated, SuflerError, describe
 
 __all__ = ("cockpit_socket",)

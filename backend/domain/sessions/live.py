@@ -21,8 +21,8 @@ from backend.domain.clients.schemas import ClientIn
 from backend.domain.copilot import views
 from backend.domain.copilot.conversation import RECENT_TURNS_KEPT, Conversation, Turn
 from backend.domain.copilot.copilot import Copilot
-from backend.domain.copilot.protocol import PROTOCOL_VERSION
-from backend.domain.copilot.session_store import SessionStore, StoredSession, chat_line
+from backend.domain.protocol.cockpit import PROTOCOL_VERSION
+from backend.domain.sessions.store import SessionStore, StoredSession, chat_line
 from backend.errors import Conflict, InvalidInput
 
 __all__ = ("LiveSession", "SessionHub", "Subscriber")

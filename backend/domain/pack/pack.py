@@ -1,7 +1,7 @@
 """The domain pack: archetypes, knowledge modules and cue words, as plain files validated at load.
 
 Errors name the file, the key and what is wrong (:class:`PackError`), so that a sales lead editing a file
-sees exactly what to fix. Run ``python -m backend.domain.copilot.pack`` to validate the shipped pack.
+sees exactly what to fix. Run ``python -m backend.domain.pack.pack`` to validate the shipped pack.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from backend.adapters.embedder import Embedder, Vectors
 from backend.adapters.vector_store import VectorStore
-from backend.domain.copilot.pack import DomainPack, KnowledgeModule
+from backend.domain.pack.pack import DomainPack, KnowledgeModule
 
 COLLECTION = "knowledge"
 SEMANTIC_THRESHOLD = 0.45  # below this cosine similarity a module is noise (the default model is weak on Polish)

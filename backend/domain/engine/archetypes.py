@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from backend.adapters.embedder import Embedder, Vectors
-from backend.domain.copilot.pack import DomainPack
+from backend.domain.pack.pack import DomainPack
 
 KEYWORD_WEIGHT = 1.6  # first keyword of an archetype in one observation
 EXTRA_KEYWORD_WEIGHT = 0.6  # each further distinct keyword in the same observation

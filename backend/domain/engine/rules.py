@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, StringConstraints, ValidationError, model_validator
 
-from backend.domain.copilot.pack import DomainPack, Localized, PackError, Strict
+from backend.domain.pack.pack import DomainPack, Localized, PackError, Strict
 
 __all__ = ("INDICATORS", "Indicator", "RuleContext", "RuleError", "RuleSet", "RuleStore", "Scores")
 

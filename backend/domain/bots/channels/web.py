@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backend.domain.bots.dialog import BotReply
 from backend.domain.bots.service import MAX_TEXT, BotService, CustomerEvent
-from backend.domain.copilot.socket import POLICY_VIOLATION, Outbox
+from backend.domain.sessions.socket import POLICY_VIOLATION, Outbox
 from backend.errors import NotFound
 from backend.settings import WidgetSettings
 
@@ -37,7 +37,7 @@ __all__ = ("WebChannel", "web_socket", "widget_demo", "widget_script")
 log = structlog.get_logger(__name__)
 
 CHANNEL = "web"
-ASSETS = Path(__file__).parent / "widget"
+ASSETS = Path(__file__).parents[1] / "widget"
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
 MAX_FRAME = 16_384
 BURST, PER_SECOND = 20, 2.0  # messages a widget may send at once, and on average

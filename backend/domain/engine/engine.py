@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from backend.adapters.embedder import Embedder
-from backend.domain.copilot.archetypes import ArchetypeBelief, ArchetypeClassifier, ArchetypeScore
-from backend.domain.copilot.knowledge_index import KnowledgeIndex, Retrieved
-from backend.domain.copilot.matching import KeywordMatcher, normalize
-from backend.domain.copilot.pack import MOVE_KINDS, DomainPack, Move
-from backend.domain.copilot.rules import RuleContext, RuleStore, Scores
+from backend.domain.engine.archetypes import ArchetypeBelief, ArchetypeClassifier, ArchetypeScore
+from backend.domain.engine.knowledge_index import KnowledgeIndex, Retrieved
+from backend.domain.engine.matching import KeywordMatcher, normalize
+from backend.domain.engine.rules import RuleContext, RuleStore, Scores
+from backend.domain.pack.pack import MOVE_KINDS, DomainPack, Move
 
 KNOWLEDGE_MEMORY = 3  # observations a module stays in play after it was last triggered
 
