@@ -159,6 +159,17 @@ class CockpitSettings(_Section):
     )
 
 
+class SessionSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_SESSIONS_", extra="ignore", frozen=True)
+
+    idle_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="A cockpit session nobody watches leaves memory after this long (rebuilt from the database "
+        "when opened again).",
+    )
+
+
 class TelegramSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_TELEGRAM_", extra="ignore", frozen=True)
 
@@ -207,6 +218,7 @@ class Settings(_Section):
     qdrant: QdrantSettings = Field(default_factory=QdrantSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     cockpit: CockpitSettings = Field(default_factory=CockpitSettings)
+    sessions: SessionSettings = Field(default_factory=SessionSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.db import Database
 from backend.db.models import AuditEntry, User
 from backend.domain.accounts.access import TEAM_LEADS
+from backend.services import ServicesDep
 
 __all__ = ("AuditEntryOut", "add_entry", "audit_log", "record")
 
@@ -47,6 +48,7 @@ class AuditEntryOut(BaseModel):
 @get("/audit", summary="The audit log, newest first (leads and admins)", tags=["accounts"], guards=[TEAM_LEADS])
 async def audit_log(
     request: Request[User, str, Any],
+    services: ServicesDep,
     action: Annotated[str | None, QueryParameter(description="Only this action, e.g. sign_in")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     offset: Annotated[int, QueryParameter(ge=0)] = 0,
@@ -55,7 +57,7 @@ async def audit_log(
     if action:
         query = query.where(AuditEntry.action == action)
     query = query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
-    db: Database = request.app.state.db
+    db: Database = services.db
     async with db.sessions() as session:
         rows = (await session.execute(query)).all()
     return [AuditEntryOut.model_validate(entry).model_copy(update={"actor": username}) for entry, username in rows]

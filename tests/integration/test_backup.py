@@ -16,6 +16,7 @@ from backend.db.migrate import upgrade_to_head
 from backend.db.models import Role
 from backend.domain.accounts import AccountService
 from backend.domain.copilot.build import BuiltEngine
+from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.store import SessionStore
 from backend.settings import Settings
 from tests.helpers import fresh_database, serving
@@ -40,10 +41,15 @@ async def write_data(url: str, settings: Settings, built: BuiltEngine) -> str:
                 client_id = created.json()["id"]
                 session_id = await store.start(client_id, anna.id)
                 recorded = await store.record(session_id, "observation", f"{name} pyta o cenę 😀", f"cm-{client_id}")
-                moves = {"moves": [{"id": "m1", "text": "Zapytaj o budżet"}]}
-                await store.save_response(recorded.interaction_id, moves)
+                iid = recorded.interaction_id
+                asked = [
+                    p.Move(id=f"{iid}:0:{kind}", kind=kind, text="Zapytaj o budżet", why="Cena", source="llm")
+                    for kind in ("question", "argument", "objection_response", "action")
+                ]
+                moves = p.MovesResult(interaction_id=iid, batch=0, mode="llm", model="m", reason=None, moves=asked)
+                await store.save_response(iid, p.StoredResponse(moves=moves))
                 await store.save_memory(session_id, "Krótko: cena.", ["budżet 10 tys."])
-                await store.feedback(session_id, f"{recorded.interaction_id}:m1", 1, anna.id)
+                await store.feedback(session_id, f"{iid}:0:question", 1, anna.id)
                 await store.end(session_id)
     finally:
         await db.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from backend.adapters.llm import OllamaLLM
 from backend.asgi import create_app
@@ -20,7 +21,8 @@ from backend.domain.accounts import AccountService
 from backend.domain.copilot.build import BuiltEngine
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.engine.rules import RuleStore
-from backend.settings import LLMSettings, PackSettings, Settings, TelegramSettings, WidgetSettings
+from backend.services import Services, services_of
+from backend.settings import LLMSettings, PackSettings, SessionSettings, Settings, TelegramSettings, WidgetSettings
 from tests.cockpit_client import Cockpit, cockpit
 from tests.fakes.ollama import FakeOllama, running
 from tests.fakes.telegram import FakeTelegram
@@ -37,6 +39,11 @@ class Backend:
     copilot: Copilot
     db: Database
     username: str
+    app: Litestar
+
+    @property
+    def services(self) -> Services:
+        return services_of(self.app.state)
 
     def cockpit(self, token: str | None = "") -> AbstractAsyncContextManager[Cockpit]:
         return cockpit(self.url, self.token if token == "" else token)
@@ -63,6 +70,7 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
         port: int = 0,
         telegram: TelegramSettings | None = None,
         widget: WidgetSettings | None = None,
+        sessions: SessionSettings | None = None,
         username: str | None = None,
         pack_dir: Path | None = None,
         **llm: object,
@@ -83,10 +91,11 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
             token = (await accounts.login(name, PASSWORD)).token
             try:
                 pack = PackSettings(dir=pack_dir) if pack_dir is not None else None
-                sections = {"telegram": telegram, "widget": widget, "pack": pack}
+                sections = {"telegram": telegram, "widget": widget, "pack": pack, "sessions": sessions}
                 app_settings = settings.model_copy(update={k: v for k, v in sections.items() if v is not None})
-                async with serving(create_app(app_settings, database_url=url, copilot=copilot), port) as base:
-                    yield Backend(base, token, fake, copilot, db, name)
+                app = create_app(app_settings, database_url=url, copilot=copilot)
+                async with serving(app, port) as base:
+                    yield Backend(base, token, fake, copilot, db, name, app)
             finally:
                 await copilot.llm.close()
                 await db.close()

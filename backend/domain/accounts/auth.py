@@ -10,6 +10,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from backend.db.models import User
 from backend.errors import NotAuthenticated, PermissionDenied
+from backend.services import services_of
 
 # Public: health checks, logging in, API docs, and (later) the bot webhooks that carry their own secrets.
 # Sockets under /ws/ authenticate in their handler, so that a refused socket is closed with code 1008.
@@ -24,7 +25,7 @@ def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    cookie_name: str = connection.app.state.settings.auth.cookie_name
+    cookie_name = services_of(connection.app.state).settings.auth.cookie_name
     return connection.cookies.get(cookie_name) or None
 
 
@@ -37,7 +38,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         token = token_from(connection)
         if token is None:
             raise NotAuthenticated()
-        user = await connection.app.state.accounts.authenticate(token)
+        user = await services_of(connection.app.state).accounts.authenticate(token)
         if _by_cookie(connection) and connection.scope.get("method") not in SAFE_METHODS:
             _check_csrf(connection)
         return AuthenticationResult(user=user, auth=token)

@@ -15,6 +15,7 @@ from backend.domain.accounts.schemas import LoginRequest, LoginResponse, NewUser
 from backend.domain.accounts.services import AccountService
 from backend.domain.audit import record
 from backend.errors import NotAuthenticated
+from backend.services import ServicesDep
 
 
 class AuthController(Controller):
@@ -22,19 +23,21 @@ class AuthController(Controller):
     tags = ("accounts",)
 
     @post("/login", status_code=HTTP_200_OK, summary="Log in; returns a token and sets the session cookie")
-    async def login(self, data: JSONBody[LoginRequest], request: Request[Any, Any, Any]) -> Response[LoginResponse]:
-        accounts: AccountService = request.app.state.accounts
+    async def login(
+        self, data: JSONBody[LoginRequest], request: Request[Any, Any, Any], services: ServicesDep
+    ) -> Response[LoginResponse]:
+        accounts: AccountService = services.accounts
         address = request.client.host if request.client else "?"
-        request.app.state.login_throttle.check(data.username, address)
+        services.login_throttle.check(data.username, address)
         try:
             issued = await accounts.login(data.username, data.password)
         except NotAuthenticated:
-            request.app.state.login_throttle.failed(data.username, address)
-            await record(request.app.state.db, None, "sign_in_failed", data.username, address=address)
+            services.login_throttle.failed(data.username, address)
+            await record(services.db, None, "sign_in_failed", data.username, address=address)
             raise
-        request.app.state.login_throttle.succeeded(data.username, address)
-        await record(request.app.state.db, issued.user.id, "sign_in", issued.user.username, address=address)
-        settings = request.app.state.settings
+        services.login_throttle.succeeded(data.username, address)
+        await record(services.db, issued.user.id, "sign_in", issued.user.username, address=address)
+        settings = services.settings
         body = LoginResponse(token=issued.token, expires_at=issued.expires_at, user=User.model_validate(issued.user))
         cookie = Cookie(
             key=settings.auth.cookie_name,
@@ -59,11 +62,11 @@ class AuthController(Controller):
         return Response(body, cookies=[cookie, csrf])
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this login session")
-    async def logout(self, request: Request[UserRow, str, Any]) -> Response[None]:
-        await request.app.state.accounts.logout(request.auth)
-        await record(request.app.state.db, request.user.id, "sign_out", request.user.username)
-        await request.app.state.open_sockets.close_login(request.auth, "logged out")
-        settings = request.app.state.settings
+    async def logout(self, request: Request[UserRow, str, Any], services: ServicesDep) -> Response[None]:
+        await services.accounts.logout(request.auth)
+        await record(services.db, request.user.id, "sign_out", request.user.username)
+        await services.open_sockets.close_login(request.auth, "logged out")
+        settings = services.settings
         return Response(
             None,
             status_code=HTTP_204_NO_CONTENT,
@@ -75,8 +78,10 @@ class AuthController(Controller):
         return User.model_validate(request.user)
 
     @patch("/me", summary="Change the logged-in user's preferences (the cockpit language)")
-    async def preferences(self, data: JSONBody[Preferences], request: Request[UserRow, str, Any]) -> User:
-        accounts: AccountService = request.app.state.accounts
+    async def preferences(
+        self, data: JSONBody[Preferences], request: Request[UserRow, str, Any], services: ServicesDep
+    ) -> User:
+        accounts: AccountService = services.accounts
         return User.model_validate(await accounts.set_language(request.user.id, data.language))
 
 
@@ -88,21 +93,25 @@ class UserController(Controller):
     guards = (ADMIN_ONLY,)
 
     @get("/", summary="All users")
-    async def list_users(self, request: Request[UserRow, str, Any]) -> list[User]:
-        return [User.model_validate(u) for u in await request.app.state.accounts.users()]
+    async def list_users(self, request: Request[UserRow, str, Any], services: ServicesDep) -> list[User]:
+        return [User.model_validate(u) for u in await services.accounts.users()]
 
     @post("/", status_code=HTTP_201_CREATED, summary="Create a user")
-    async def create(self, data: JSONBody[NewUser], request: Request[UserRow, str, Any]) -> User:
-        user = await request.app.state.accounts.create_user(data.username, data.password, data.role)
-        await record(request.app.state.db, request.user.id, "user_created", user.username, role=user.role.value)
+    async def create(self, data: JSONBody[NewUser], request: Request[UserRow, str, Any], services: ServicesDep) -> User:
+        user = await services.accounts.create_user(data.username, data.password, data.role)
+        await record(services.db, request.user.id, "user_created", user.username, role=user.role.value)
         return User.model_validate(user)
 
     @patch("/{user_id:int}", summary="Change a user's role or deactivate / reactivate them")
     async def change(
-        self, user_id: FromPath[int], data: JSONBody[UserChange], request: Request[UserRow, str, Any]
+        self,
+        user_id: FromPath[int],
+        data: JSONBody[UserChange],
+        request: Request[UserRow, str, Any],
+        services: ServicesDep,
     ) -> User:
-        accounts: AccountService = request.app.state.accounts
+        accounts: AccountService = services.accounts
         user = await accounts.change(user_id, request.user.id, data.role, data.active)
         if data.role is not None or data.active is False:  # their rights changed: their sockets log in again
-            await request.app.state.open_sockets.close_user(user_id, "your account changed")
+            await services.open_sockets.close_user(user_id, "your account changed")
         return User.model_validate(user)

@@ -69,14 +69,23 @@ class Channel(Protocol):
 
 
 class BotService:
-    def __init__(self, db: Database, dialog: Dialog, channels: list[Channel], cipher: DataCipher) -> None:
+    def __init__(
+        self,
+        db: Database,
+        dialog: Dialog,
+        channels: list[Channel],
+        cipher: DataCipher,
+        *,
+        on_lead: Callable[[], None],
+        on_chat: Callable[[str, str, list[dict[str, str]]], Coroutine[Any, Any, None]],
+    ) -> None:
         self.db = db
         self.cipher = cipher  # contacts are kept encrypted (collected data, leads) and masked in transcripts
         self.dialog = dialog
         self.channels = {channel.name: channel for channel in channels}
-        self.on_lead: Callable[[], None] = lambda: None  # a lead is in the outbox: publish it now
+        self.on_lead = on_lead  # a lead is in the outbox: publish it now
         # (channel, conversation, new lines) of a conversation that became a lead: for the salesperson's cockpit
-        self.on_chat: Callable[[str, str, list[dict[str, str]]], Coroutine[Any, Any, None]] | None = None
+        self.on_chat = on_chat
         self._tasks: set[asyncio.Task[None]] = set()
         self._order: dict[tuple[str, str], asyncio.Lock] = {}
 
@@ -164,7 +173,7 @@ class BotService:
             new_lines = [
                 chat_line(t["from"], t["text"]) for t in convo.transcript[said_before:] if t["kind"] in CHAT_KINDS
             ]
-            relay = convo.lead_id is not None and self.on_chat is not None and new_lines
+            relay = convo.lead_id is not None and new_lines
             handed_over = turn is not None and turn.handover is not None
             if handed_over:
                 await self._hand_over(session, convo, turn)  # type: ignore[arg-type]
@@ -174,7 +183,7 @@ class BotService:
         if handed_over:
             self.on_lead()
         if relay:
-            self._spawn(self.on_chat(channel.name, event.conversation, new_lines))  # type: ignore[misc]
+            self._spawn(self.on_chat(channel.name, event.conversation, new_lines))
         # Replies go out after the commit: a crash before this point leaves the event to be processed again.
         if turn is not None:
             try:

@@ -8,12 +8,8 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from backend.db.models import User
 from backend.domain.clients.schemas import ClientIn, ClientOut, ClientPatch, InteractionOut, SessionOut
-from backend.domain.clients.services import MAX_PAGE, ClientService
-
-
-def _service(request: Request[Any, Any, Any]) -> ClientService:
-    service: ClientService = request.app.state.clients
-    return service
+from backend.domain.clients.services import MAX_PAGE
+from backend.services import ServicesDep
 
 
 class ClientController(Controller):
@@ -21,13 +17,16 @@ class ClientController(Controller):
     tags = ("clients",)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Create a client file")
-    async def create(self, data: JSONBody[ClientIn], request: Request[User, str, Any]) -> ClientOut:
-        return await _service(request).create(data, request.user.id)
+    async def create(
+        self, data: JSONBody[ClientIn], request: Request[User, str, Any], services: ServicesDep
+    ) -> ClientOut:
+        return await services.clients.create(data, request.user.id)
 
     @get("/", summary="List or search client files, newest first")
     async def search(
         self,
         request: Request[User, str, Any],
+        services: ServicesDep,
         q: Annotated[
             str | None, QueryParameter(description="Part of the name, or a whole phone number or e-mail")
         ] = None,
@@ -37,7 +36,7 @@ class ClientController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[ClientOut]:
-        return await _service(request).search(
+        return await services.clients.search(
             request.user,
             q=q,
             archetype=archetype,
@@ -47,22 +46,32 @@ class ClientController(Controller):
         )
 
     @get("/{client_id:int}", summary="One client file")
-    async def get_one(self, client_id: FromPath[int], request: Request[User, str, Any]) -> ClientOut:
-        return await _service(request).get(client_id, request.user)
+    async def get_one(
+        self, client_id: FromPath[int], request: Request[User, str, Any], services: ServicesDep
+    ) -> ClientOut:
+        return await services.clients.get(client_id, request.user)
 
     @patch("/{client_id:int}", summary="Change name, contact info or archived")
     async def update(
-        self, client_id: FromPath[int], data: JSONBody[ClientPatch], request: Request[User, str, Any]
+        self,
+        client_id: FromPath[int],
+        data: JSONBody[ClientPatch],
+        request: Request[User, str, Any],
+        services: ServicesDep,
     ) -> ClientOut:
-        return await _service(request).update(client_id, data, request.user)
+        return await services.clients.update(client_id, data, request.user)
 
     @post("/{client_id:int}/archive", status_code=200, summary="Archive a client file (kept, hidden from lists)")
-    async def archive(self, client_id: FromPath[int], request: Request[User, str, Any]) -> ClientOut:
-        return await _service(request).update(client_id, ClientPatch(archived=True), request.user)
+    async def archive(
+        self, client_id: FromPath[int], request: Request[User, str, Any], services: ServicesDep
+    ) -> ClientOut:
+        return await services.clients.update(client_id, ClientPatch(archived=True), request.user)
 
     @get("/{client_id:int}/sessions", summary="The client's sessions, newest first")
-    async def sessions(self, client_id: FromPath[int], request: Request[User, str, Any]) -> list[SessionOut]:
-        return [SessionOut.model_validate(s) for s in await _service(request).sessions(client_id, request.user)]
+    async def sessions(
+        self, client_id: FromPath[int], request: Request[User, str, Any], services: ServicesDep
+    ) -> list[SessionOut]:
+        return [SessionOut.model_validate(s) for s in await services.clients.sessions(client_id, request.user)]
 
 
 class SessionController(Controller):
@@ -70,7 +79,7 @@ class SessionController(Controller):
     tags = ("clients",)
 
     @get("/{session_id:int}/interactions", summary="A session's interactions in order")
-    async def interactions(self, session_id: FromPath[int], request: Request[User, str, Any]) -> list[InteractionOut]:
-        return [
-            InteractionOut.model_validate(i) for i in await _service(request).interactions(session_id, request.user)
-        ]
+    async def interactions(
+        self, session_id: FromPath[int], request: Request[User, str, Any], services: ServicesDep
+    ) -> list[InteractionOut]:
+        return [InteractionOut.model_validate(i) for i in await services.clients.interactions(session_id, request.user)]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
 
 from backend.domain.copilot.llm_outputs import Assessment
 from backend.domain.engine.engine import FastResult, SessionState
@@ -30,8 +30,20 @@ class Conversation:
     fast: FastResult | None = None
     assessment: Assessment | None = None
     shown_moves: list[str] = field(default_factory=list)  # texts shown for the latest observation
-    version: int = 0  # bumped by every observation; the strategy cache is valid for one version
-    strategy: tuple[int, dict[str, Any]] | None = None
+    version: int = 0  # bumped by every observation
+
+    def snapshot(self) -> Conversation:
+        """A copy for one piece of LLM work, taken on the event loop: the work reads and changes only its copy, so
+        a newer observation (its fast path runs on an engine thread) can never change what older work sees. The
+        copy's fast-path state holds only the leader (all the prompts use); it is never observed."""
+        return dataclasses.replace(
+            self,
+            state=SessionState(leader=self.state.leader, observations=self.state.observations),
+            key_facts=list(self.key_facts),
+            earlier_sessions=list(self.earlier_sessions),
+            turns=list(self.turns),
+            shown_moves=list(self.shown_moves),
+        )
 
     def history_tokens(self) -> int:
         """A rough token count (4 characters a token) of what the prompt would carry verbatim."""

@@ -1,7 +1,7 @@
 """The co-pilot loop: the fast path, then the LLM path (assessment → refined indicators → four moves), the
 advisor, the full strategy and the session memory — with degraded answers whenever the LLM cannot help.
 
-Results go out through ``emit(event_type, payload)`` as they form, so the socket streams them and the replay
+Results go out through ``emit(event)`` (protocol events) as they form, so the socket streams them and the replay
 command prints them. Every payload that carries suggestions says which mode produced it ("llm"/"degraded").
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import structlog
@@ -23,12 +24,13 @@ from backend.domain.copilot.partial_json import completed_members
 from backend.domain.copilot.prompts import Prompts
 from backend.domain.engine.engine import CopilotEngine, FastResult, SuggestedMove
 from backend.domain.pack.pack import MOVE_KINDS
+from backend.domain.protocol import cockpit as p
 
-__all__ = ("Copilot", "Emit")
+__all__ = ("Copilot", "Emit", "Memory")
 
 log = structlog.get_logger(__name__)
 
-Emit = Callable[[str, dict[str, Any]], None]
+Emit = Callable[[p.Event], None]
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
@@ -83,11 +85,13 @@ class Copilot:
         return await self.llm.structured(self.prompts.messages(template, conv, **extra), schema, on_text=on_text)
 
     # ---- LLM path --------------------------------------------------------------------------------------
+    # Each method gets a conversation it may change (a snapshot, in the live session) and returns its result;
+    # the caller decides what of it the session keeps.
 
-    async def think(self, conv: Conversation, emit: Emit) -> dict[str, Any]:
+    async def think(self, conv: Conversation, emit: Emit) -> p.StoredResponse:
         """Assessment, refined indicators and four moves for the latest observation; returns what to store."""
-        assert conv.fast is not None
-        record: dict[str, Any] = {}
+        assert conv.fast is not None and conv.interaction_id is not None
+        stored = p.StoredResponse()
         try:
             answer = await self._ask(conv, "assessment", Assessment)
         except LLMError as exc:
@@ -96,19 +100,20 @@ class Copilot:
             conv.assessment = answer.value
             conv.add_key_facts(answer.value.new_key_facts)
             scores = self.engine.refine(conv.fast, answer.value.labels())
-            record["assessment"] = {
-                "model": answer.model,
-                "assessment": answer.value.model_dump(),
-                "indicators": views.indicators(scores, conv.language),
-            }
-            emit("assessment", {"interaction_id": conv.interaction_id, **record["assessment"]})
-        record["moves"] = await self.moves(conv, emit)
-        return record
+            stored.assessment = p.AssessmentResult(
+                model=answer.model,
+                assessment=answer.value.model_dump(),
+                indicators=views.indicators(scores, conv.language),
+            )
+            emit(p.AssessmentEvent(interaction_id=conv.interaction_id, **dict(stored.assessment)))
+        stored.moves = await self.moves(conv, emit)
+        return stored
 
-    async def moves(self, conv: Conversation, emit: Emit, batch: int = 0) -> dict[str, Any]:
+    async def moves(self, conv: Conversation, emit: Emit, batch: int = 0) -> p.MovesResult:
         """Four moves (one per kind), streamed one by one; batch > 0 asks for ones unlike those shown."""
-        assert conv.fast is not None
-        prefix = f"{conv.interaction_id}:{batch}"
+        assert conv.fast is not None and conv.interaction_id is not None
+        iid = conv.interaction_id
+        prefix = f"{iid}:{batch}"
         shown = list(conv.shown_moves) if batch else []
         sent: set[str] = set()
 
@@ -116,32 +121,35 @@ class Copilot:
             for kind, value in completed_members(text).items():
                 if kind in MOVE_KINDS and kind not in sent and _is_move(value):
                     sent.add(kind)
-                    move = SuggestedMove(kind, value["text"], value["why"], "llm")
-                    emit(
-                        "move",
-                        {"interaction_id": conv.interaction_id, "batch": batch, **views.move(move, f"{prefix}:{kind}")},
-                    )
+                    move = views.move(SuggestedMove(kind, value["text"], value["why"], "llm"), f"{prefix}:{kind}")
+                    emit(p.MoveEvent(interaction_id=iid, batch=batch, **dict(move)))
 
+        mode: p.Mode
         try:
             answer = await self._ask(conv, "moves", NextMoves, on_text=on_text, shown_moves=shown)
         except LLMError as exc:
             suggested = self.engine.playbook_moves(conv.fast.archetypes, conv.language, frozenset(conv.shown_moves))
-            result: dict[str, Any] = {"mode": "degraded", "model": None, "reason": str(exc)}
+            mode, model, reason = "degraded", None, str(exc)
         else:
             suggested = [
                 SuggestedMove(kind, getattr(answer.value, kind).text, getattr(answer.value, kind).why, "llm")
                 for kind in MOVE_KINDS
             ]
-            result = {"mode": "llm", "model": answer.model, "reason": None}
+            mode, model, reason = "llm", answer.model, None
         conv.shown_moves.extend(m.text for m in suggested)
-        result["moves"] = [views.move(m, f"{prefix}:{m.kind}") for m in suggested]
-        result = {"interaction_id": conv.interaction_id, "batch": batch, **result}  # stored as sent
-        emit("moves", result)
+        result = p.MovesResult(
+            interaction_id=iid,
+            batch=batch,
+            mode=mode,
+            model=model,
+            reason=reason,
+            moves=[views.move(m, f"{prefix}:{m.kind}") for m in suggested],
+        )
+        emit(p.MovesEvent(**dict(result)))
         return result
 
-    async def advise(self, conv: Conversation, question: str, interaction_id: int, emit: Emit) -> dict[str, Any]:
-        """The advisor's answer, streamed as deltas; returns what to store."""
-        conv.turns.append(Turn("advisor", question))
+    async def advise(self, conv: Conversation, question: str, interaction_id: int, emit: Emit) -> p.AdvisorAnswer:
+        """The advisor's answer, streamed as deltas (``conv`` already ends with the question's turn)."""
         parts: list[str] = []
         model = None
         try:
@@ -152,33 +160,33 @@ class Copilot:
             ):
                 model = answering
                 parts.append(delta)
-                emit("advisor_delta", {"interaction_id": interaction_id, "delta": delta})
+                emit(p.AdvisorDelta(interaction_id=interaction_id, delta=delta))
         except LLMError as exc:
             if not parts:
                 text = ADVISOR_UNAVAILABLE.get(conv.language, ADVISOR_UNAVAILABLE["en"])
-                result = {"mode": "degraded", "model": None, "text": text, "reason": str(exc)}
-                emit("advisor_done", {"interaction_id": interaction_id, **result})
-                return result
+                answer = p.AdvisorAnswer(mode="degraded", model=None, text=text, reason=str(exc))
+                emit(p.AdvisorDone(interaction_id=interaction_id, **dict(answer)))
+                return answer
             parts.append(" …")  # the model broke off mid-answer: keep what came, mark it cut
-        text = "".join(parts)
-        conv.turns.append(Turn("advisor_answer", text))
-        result = {"mode": "llm", "model": model, "text": text, "reason": None}
-        emit("advisor_done", {"interaction_id": interaction_id, **result})
-        return result
+        answer = p.AdvisorAnswer(mode="llm", model=model, text="".join(parts), reason=None)
+        emit(p.AdvisorDone(interaction_id=interaction_id, **dict(answer)))
+        return answer
 
-    async def strategy(self, conv: Conversation) -> dict[str, Any]:
-        """The five-section strategy, cached until the next observation."""
-        if conv.strategy is not None and conv.strategy[0] == conv.version:
-            return conv.strategy[1]
+    async def strategy(self, conv: Conversation) -> p.StrategyResult:
+        """The five-section strategy for the conversation as it is now (``version``: the observation count)."""
         try:
             answer = await self._ask(conv, "strategy", Strategy)
         except LLMError as exc:
-            result = {"mode": "degraded", "model": None, "reason": str(exc), "sections": self._playbook_strategy(conv)}
-        else:
-            result = {"mode": "llm", "model": answer.model, "reason": None, "sections": answer.value.model_dump()}
-        result["version"] = conv.version
-        conv.strategy = (conv.version, result)
-        return result
+            return p.StrategyResult(
+                mode="degraded",
+                model=None,
+                reason=str(exc),
+                version=conv.version,
+                sections=self._playbook_strategy(conv),
+            )
+        return p.StrategyResult(
+            mode="llm", model=answer.model, reason=None, version=conv.version, sections=answer.value.model_dump()
+        )
 
     def _playbook_strategy(self, conv: Conversation) -> dict[str, list[str]]:
         lang = conv.language
@@ -194,21 +202,33 @@ class Copilot:
             "qualifying_questions": a.qualifying_questions.get(lang),
         }
 
-    async def remember(self, conv: Conversation) -> bool:
-        """Fold older turns into the summary and consolidate key facts once the history passes the budget."""
+    async def remember(self, conv: Conversation) -> Memory | None:
+        """Once the history passes the budget: older turns folded into a summary, key facts consolidated."""
         if conv.history_tokens() <= self.memory_token_budget or len(conv.turns) <= RECENT_TURNS_KEPT:
-            return False
-        old = [{"kind": t.kind, "text": t.text} for t in conv.turns[:-RECENT_TURNS_KEPT]]
+            return None
+        folded = len(conv.turns) - RECENT_TURNS_KEPT
+        old = [{"kind": t.kind, "text": t.text} for t in conv.turns[:folded]]
         try:
             summary = await self._ask(conv, "summary", Summary, old_turns=old)
             facts = await self._ask(conv, "key_facts", KeyFacts, old_turns=old)
         except LLMError as exc:
             log.info("memory_not_compacted", reason=str(exc))  # tried again after the next observation
-            return False
-        conv.summary = summary.value.summary
-        conv.key_facts = list(facts.value.key_facts)
-        conv.turns = conv.turns[-RECENT_TURNS_KEPT:]
-        return True
+            return None
+        return Memory(summary.value.summary, list(facts.value.key_facts), folded)
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """A compacted memory: the summary and key facts that replace the first ``folded`` turns."""
+
+    summary: str
+    key_facts: list[str]
+    folded: int
+
+    def apply(self, conv: Conversation) -> None:
+        conv.summary = self.summary
+        conv.key_facts = list(self.key_facts)
+        del conv.turns[: self.folded]  # turns added since the snapshot stay
 
 
 def _is_move(value: Any) -> bool:

@@ -16,6 +16,7 @@ from backend.domain.copilot import views
 from backend.domain.copilot.conversation import Conversation
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.engine.engine import FastResult
+from backend.domain.protocol import cockpit as p
 
 
 class ReplayError(ValueError):
@@ -35,16 +36,14 @@ def read_observations(lines: Iterable[str]) -> Iterator[str]:
         yield item["observation"]
 
 
-def result_json(
-    fast: FastResult, indicators: dict[str, dict[str, Any]], moves: list[dict[str, Any]], mode: str
-) -> dict[str, Any]:
+def result_json(fast: FastResult, indicators: dict[str, p.Indicator], moves: list[p.Move], mode: str) -> dict[str, Any]:
     return {
         "mode": mode,
         "archetypes": [{"slug": a.slug, "probability": round(a.probability, 4)} for a in fast.archetypes],
         "knowledge": [r.slug for r in fast.knowledge],
-        "indicators": {name: item["value"] for name, item in indicators.items()},
-        "explanations": {name: item["because"] for name, item in indicators.items()},
-        "moves": moves,
+        "indicators": {name: item.value for name, item in indicators.items()},
+        "explanations": {name: [b.model_dump() for b in item.because] for name, item in indicators.items()},
+        "moves": [m.model_dump() for m in moves],
     }
 
 
@@ -55,10 +54,11 @@ async def replay(copilot: Copilot, lines: Iterable[str], *, use_llm: bool, out: 
         fast = copilot.observe(conv, observation, number)
         indicators = views.indicators(fast.scores, fast.language)
         if use_llm:
-            record = await copilot.think(conv, lambda _type, _payload: None)
-            if "assessment" in record:
-                indicators = record["assessment"]["indicators"]
-            moves, mode = record["moves"]["moves"], record["moves"]["mode"]
+            stored = await copilot.think(conv, lambda _event: None)
+            if stored.assessment is not None:
+                indicators = stored.assessment.indicators
+            assert stored.moves is not None
+            moves, mode = stored.moves.moves, stored.moves.mode
         else:
             suggested = copilot.engine.playbook_moves(fast.archetypes, fast.language)
             moves, mode = [views.move(m, f"{number}:0:{m.kind}") for m in suggested], "degraded"

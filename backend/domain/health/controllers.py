@@ -5,6 +5,8 @@ from typing import Any, Literal
 from litestar import Request, Response, get
 from pydantic import BaseModel
 
+from backend.services import ServicesDep
+
 CheckStatus = Literal["ok", "degraded", "down"]
 
 
@@ -14,10 +16,10 @@ class Health(BaseModel):
 
 
 @get("/health", tags=["operations"], summary="Liveness and dependencies; 503 when the database is down")
-async def health(request: Request[Any, Any, Any]) -> Response[Health]:
+async def health(request: Request[Any, Any, Any], services: ServicesDep) -> Response[Health]:
     checks: dict[str, CheckStatus] = {}
     try:
-        await request.app.state.db.ping()
+        await services.db.ping()
         checks["database"] = "ok"
     except Exception:
         checks["database"] = "down"

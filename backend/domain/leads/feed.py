@@ -24,6 +24,7 @@ from backend.db import Database, asyncpg_dsn
 from backend.db.models import ClientSession, Lead, LeadStatus, OutboxMessage
 from backend.domain.audit import add_entry
 from backend.domain.clients import ClientService
+from backend.domain.protocol import cockpit as p
 from backend.errors import Conflict, NotFound
 
 __all__ = ("LeadFeed", "lead_card")
@@ -34,28 +35,36 @@ CHANNEL = "sufler_leads"
 POLL_SECONDS = 2.0  # a lead stored by a process that died before publishing is published by the next poll
 
 
-def lead_card(lead: Lead, cipher: DataCipher) -> dict[str, Any]:
+def lead_card(lead: Lead, cipher: DataCipher) -> p.LeadCard:
     """What the inbox shows of a lead."""
     data = lead.data or {}
     said = [t["text"] for t in lead.transcript if t.get("from") == "customer" and t.get("kind") == "text"]
-    return {
-        "id": lead.id,
-        "channel": lead.channel,
-        "name": data.get("name") or "",
-        "contact": cipher.decrypt(data.get("contact")) or "",
-        "archetype": data.get("archetype") or "",
-        "reason": data.get("handover_reason") or "",
-        "last_message": said[-1] if said else "",
-        "status": lead.status.value,
-        "created_at": lead.created_at.isoformat() if lead.created_at else None,
-    }
+    return p.LeadCard(
+        id=lead.id,
+        channel=lead.channel,
+        name=data.get("name") or "",
+        contact=cipher.decrypt(data.get("contact")) or "",
+        archetype=data.get("archetype") or "",
+        reason=data.get("handover_reason") or "",
+        last_message=said[-1] if said else "",
+        status=lead.status.value,
+        created_at=lead.created_at.isoformat() if lead.created_at else None,
+    )
 
 
 class LeadFeed:
-    def __init__(self, db: Database, on_event: Callable[[str, dict[str, Any]], None], clients: ClientService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clients: ClientService,
+        *,
+        broadcast: Callable[[p.Event], None],
+        customer_chat: Callable[[int, str, str], None],
+    ) -> None:
         self.db = db
         self.clients = clients  # a claimed lead becomes a client file (its contact encrypted as every client's)
-        self.on_event = on_event  # ("lead" | "lead_claimed", payload) -> broadcast to this process's cockpits
+        self.broadcast = broadcast  # lead and lead_claimed events, to every cockpit of this process
+        self.customer_chat = customer_chat  # (client_id, speaker, text): a line of a customer's chat
         self._poke = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -138,9 +147,9 @@ class LeadFeed:
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         message = json.loads(payload)
         if message.get("event") == "chat":
-            self.on_event("chat", message)
+            self.customer_chat(int(message["client_id"]), message["speaker"], message["text"])
         elif message.get("event") == "lead_claimed":
-            self.on_event("lead_claimed", {"lead_id": message["lead_id"], "by": message["by"]})
+            self.broadcast(p.LeadClaimed(lead_id=message["lead_id"], by=message["by"]))
         else:
             asyncio.ensure_future(self._announce(int(message["lead_id"])))  # noqa: RUF006 - short-lived
 
@@ -148,7 +157,7 @@ class LeadFeed:
         async with self.db.sessions() as session:
             lead = await session.get(Lead, lead_id)
         if lead is not None and lead.status is LeadStatus.NEW:
-            self.on_event("lead", {"lead": lead_card(lead, self.clients.cipher)})
+            self.broadcast(p.LeadEvent(lead=lead_card(lead, self.clients.cipher)))
 
     async def conversation_of(self, client_id: int) -> tuple[str, str]:
         """(channel, external conversation id) of the lead this client file was made from."""
@@ -160,7 +169,7 @@ class LeadFeed:
 
     # ---- the inbox -----------------------------------------------------------------------------------------
 
-    async def open_leads(self) -> list[dict[str, Any]]:
+    async def open_leads(self) -> list[p.LeadCard]:
         async with self.db.sessions() as session:
             leads = (
                 await session.scalars(

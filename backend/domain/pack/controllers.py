@@ -9,6 +9,7 @@ from litestar.params import FromPath, QueryParameter
 
 from backend.db.models import User
 from backend.errors import NotFound
+from backend.services import ServicesDep
 
 __all__ = ("knowledge_module",)
 
@@ -19,9 +20,10 @@ __all__ = ("knowledge_module",)
 async def knowledge_module(
     slug: FromPath[str],
     request: Request[User, str, Any],
+    services: ServicesDep,
     language: Annotated[Literal["pl", "en"], QueryParameter(description="pl or en")] = "pl",
 ) -> dict[str, Any]:
-    pack = request.app.state.hub.copilot.engine.pack
+    pack = services.pack
     module = pack.knowledge.get(slug)
     if module is None:
         raise NotFound(f"No knowledge module {slug!r}.")

@@ -15,8 +15,11 @@ __all__ = (
     "MAX_MESSAGE_BYTES",
     "PROTOCOL_VERSION",
     "ClientMessage",
+    "Event",
     "ProtocolError",
     "ServerEvent",
+    "StoredResponse",
+    "encode",
     "parse_client_message",
     "parse_server_event",
 )
@@ -189,7 +192,159 @@ def _protocol_error(exc: ValidationError) -> ProtocolError:
 
 # ---- server → client ----------------------------------------------------------------------------------
 # Session events carry the session id and a per-session sequence number (seq); socket-level events (hello,
-# status, error, pong) carry neither.
+# status, error, pong, lead, lead_claimed) carry neither. The parts below are shared by the events, the
+# session snapshot and the stored AI response (:class:`StoredResponse`).
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Because(_Part):
+    """One named rule that moved an indicator, and by how much."""
+
+    rule: str
+    points: int
+    reason: str
+
+
+class Indicator(_Part):
+    value: int
+    because: list[Because]
+
+
+class ArchetypeScore(_Part):
+    slug: str
+    name: str
+    probability: float
+    reasons: list[str]
+
+
+class KnowledgeCard(_Part):
+    slug: str
+    title: str
+    summary: str
+    score: float
+    triggers: list[str]
+
+
+class Move(_Part):
+    id: str  # "<interaction_id>:<batch>:<kind>", what feedback refers to
+    kind: str
+    text: str
+    why: str
+    source: str  # "llm" or "playbook:<archetype>"
+
+
+class FastResult(_Part):
+    """The fast path's answer to one observation (no LLM)."""
+
+    language: str
+    archetypes: list[ArchetypeScore]
+    leader_changed: bool
+    knowledge: list[KnowledgeCard]
+    cues: list[str]
+    indicators: dict[str, Indicator]
+    rules_error: str | None
+
+
+class AssessmentResult(_Part):
+    """The LLM's qualitative assessment and the indicators the rules make of it."""
+
+    model: str
+    assessment: dict[str, Any]  # backend.domain.copilot.llm_outputs.Assessment, as the LLM wrote it
+    indicators: dict[str, Indicator]
+
+
+Mode = Literal["llm", "degraded"]
+
+
+class MovesResult(_Part):
+    """Four moves for an observation; batch 0 first, then one batch per "generate others"."""
+
+    interaction_id: int
+    batch: int
+    mode: Mode
+    model: str | None
+    reason: str | None
+    moves: list[Move] = Field(min_length=4, max_length=4)
+
+
+class AdvisorAnswer(_Part):
+    mode: Mode
+    model: str | None
+    text: str
+    reason: str | None
+
+
+class StrategyResult(_Part):
+    mode: Mode
+    model: str | None
+    reason: str | None
+    version: int
+    sections: dict[str, list[str]]
+
+
+class LatestObservation(_Part):
+    interaction_id: int
+    fast_result: FastResult | None
+    assessment: AssessmentResult | None
+    moves: MovesResult | None
+
+
+class HistoryItem(_Part):
+    interaction_id: int
+    kind: Literal["observation", "advisor"]
+    text: str
+
+
+class ChatLine(_Part):
+    speaker: Literal["customer", "bot", "salesperson"]
+    text: str
+
+
+class CustomerChat(_Part):
+    """For a client who came from a bot: its channel, whether a salesperson has taken over, the chat so far."""
+
+    channel: str
+    human_active: bool
+    lines: list[ChatLine]
+
+
+class ClientCard(_Part):
+    id: int
+    name: str
+    contact_info: str | None
+    owner_id: int
+    archived: bool
+    archetype: str | None
+    created_at: str
+    updated_at: str
+
+
+class UserCard(_Part):
+    id: int
+    username: str
+    role: str
+
+
+class LeadCard(_Part):
+    id: int
+    channel: str
+    name: str
+    contact: str
+    archetype: str
+    reason: str
+    last_message: str
+    status: str
+    created_at: str | None
+
+
+class LLMStatus(_Part):
+    llm: Literal["up", "degraded", "off"]
+    model: str | None
+    detail: str
+    rules_error: str | None = None
 
 
 class _Event(BaseModel):
@@ -201,18 +356,18 @@ class _Event(BaseModel):
 
 
 class Hello(_Event):
-    type: Literal["hello"]
-    user: dict[str, Any]
-    status: dict[str, Any]
+    type: Literal["hello"] = "hello"
+    user: UserCard
+    status: LLMStatus
     max_message_bytes: int
-    inbox: list[dict[str, Any]] = Field(default_factory=list)  # open leads from the bots
+    inbox: list[LeadCard] = Field(default_factory=list)  # open leads from the bots
 
 
 class LeadEvent(_Event):
     """A new lead from a bot, for every connected cockpit (no seq: not part of a session)."""
 
-    type: Literal["lead"]
-    lead: dict[str, Any]
+    type: Literal["lead"] = "lead"
+    lead: LeadCard
 
 
 class CustomerChannel(_Event):
@@ -220,28 +375,24 @@ class CustomerChannel(_Event):
     (``said``: the customer or the bot), a salesperson's reply was sent (``replied``), or the bot took over again
     (``handed_back``)."""
 
-    type: Literal["customer_channel"]
+    type: Literal["customer_channel"] = "customer_channel"
     action: Literal["said", "replied", "handed_back"]
     speaker: Literal["customer", "bot", "salesperson", ""] = ""
     text: str = ""
 
 
 class LeadClaimed(_Event):
-    type: Literal["lead_claimed"]
+    type: Literal["lead_claimed"] = "lead_claimed"
     lead_id: int
     by: str
 
 
-class Status(_Event):
-    type: Literal["status"]
-    llm: Literal["up", "degraded", "off"]
-    model: str | None
-    detail: str
-    rules_error: str | None = None
+class Status(_Event, LLMStatus):
+    type: Literal["status"] = "status"
 
 
 class Error(_Event):
-    type: Literal["error"]
+    type: Literal["error"] = "error"
     code: str
     message: str
     client_message_id: str | None = None
@@ -249,110 +400,81 @@ class Error(_Event):
 
 
 class Pong(_Event):
-    type: Literal["pong"]
+    type: Literal["pong"] = "pong"
 
 
 class SessionOpened(_Event):
     """Sent on open/continue, and on resume when the missed events are no longer kept: the whole state."""
 
-    type: Literal["session"]
-    client: dict[str, Any]
+    type: Literal["session"] = "session"
+    client: ClientCard
     summary: str
     key_facts: list[str]
     earlier_sessions: int
-    history: list[dict[str, Any]]
-    latest: dict[str, Any] | None  # the latest fast result, assessment and moves, if any
+    history: list[HistoryItem]
+    latest: LatestObservation | None  # the latest fast result, assessment and moves, if any
     ended: bool
-    # for a client who came from a bot: {"channel", "human_active", "lines": [{"speaker", "text"}]}
-    customer_chat: dict[str, Any] | None = None
+    customer_chat: CustomerChat | None = None
 
 
 class Ack(_Event):
-    type: Literal["ack"]
+    type: Literal["ack"] = "ack"
     client_message_id: str
     interaction_id: int
     duplicate: bool
 
 
-class FastResultEvent(_Event):
-    type: Literal["fast_result"]
+class FastResultEvent(_Event, FastResult):
+    type: Literal["fast_result"] = "fast_result"
     interaction_id: int
-    language: str
-    archetypes: list[dict[str, Any]]
-    leader_changed: bool
-    knowledge: list[dict[str, Any]]
-    cues: list[str]
-    indicators: dict[str, dict[str, Any]]
-    rules_error: str | None
 
 
-class AssessmentEvent(_Event):
-    type: Literal["assessment"]
+class AssessmentEvent(_Event, AssessmentResult):
+    type: Literal["assessment"] = "assessment"
     interaction_id: int
-    model: str
-    assessment: dict[str, Any]
-    indicators: dict[str, dict[str, Any]]
 
 
-class MoveEvent(_Event):
-    type: Literal["move"]
+class MoveEvent(_Event, Move):
+    """One move as soon as the LLM has written it (the ``moves`` event that follows has all four)."""
+
+    type: Literal["move"] = "move"
     interaction_id: int
     batch: int
-    id: str
-    kind: str
-    text: str
-    why: str
-    source: str
 
 
-class MovesEvent(_Event):
-    type: Literal["moves"]
-    interaction_id: int
-    batch: int
-    mode: Literal["llm", "degraded"]
-    model: str | None
-    reason: str | None
-    moves: list[dict[str, Any]] = Field(min_length=4, max_length=4)
+class MovesEvent(_Event, MovesResult):
+    type: Literal["moves"] = "moves"
 
 
 class AdvisorDelta(_Event):
-    type: Literal["advisor_delta"]
+    type: Literal["advisor_delta"] = "advisor_delta"
     interaction_id: int
     delta: str
 
 
-class AdvisorDone(_Event):
-    type: Literal["advisor_done"]
+class AdvisorDone(_Event, AdvisorAnswer):
+    type: Literal["advisor_done"] = "advisor_done"
     interaction_id: int
-    mode: Literal["llm", "degraded"]
-    model: str | None
-    text: str
-    reason: str | None
 
 
-class StrategyEvent(_Event):
-    type: Literal["strategy"]
-    mode: Literal["llm", "degraded"]
-    model: str | None
-    reason: str | None
-    version: int
-    sections: dict[str, list[str]]
+class StrategyEvent(_Event, StrategyResult):
+    type: Literal["strategy"] = "strategy"
 
 
 class MemoryEvent(_Event):
-    type: Literal["memory"]
+    type: Literal["memory"] = "memory"
     summary: str
     key_facts: list[str]
 
 
 class FeedbackSaved(_Event):
-    type: Literal["feedback_saved"]
+    type: Literal["feedback_saved"] = "feedback_saved"
     suggestion_id: str
     rating: int
 
 
 class SessionEnded(_Event):
-    type: Literal["session_ended"]
+    type: Literal["session_ended"] = "session_ended"
 
 
 ServerEvent = Annotated[
@@ -377,9 +499,49 @@ ServerEvent = Annotated[
     | CustomerChannel,
     Field(discriminator="type"),
 ]
+Event = _Event  # what a server event is, for type annotations
 _server_events: TypeAdapter[ServerEvent] = TypeAdapter(ServerEvent)
 
 
-def parse_server_event(raw: str | bytes) -> Any:
+def encode(event: _Event) -> str:
+    """One server event as the text frame that goes on the wire."""
+    return event.model_dump_json()
+
+
+def parse_server_event(raw: str | bytes) -> ServerEvent:
     """For clients (the cockpit, tests): one server event, validated."""
     return _server_events.validate_json(raw)
+
+
+class StoredResponse(_Part):
+    """What is stored with an observation or advisor question (``interactions.ai_response``, JSONB): every part
+    of the AI's answer as it was sent. Regenerated moves are kept as ``moves_1``, ``moves_2``... beside
+    ``moves`` (the review's SQL reads these paths; see backend/domain/review/team.py)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    fast_result: FastResult | None = None
+    assessment: AssessmentResult | None = None
+    moves: MovesResult | None = None
+    advisor: AdvisorAnswer | None = None
+
+    @staticmethod
+    def moves_key(batch: int) -> str:
+        return "moves" if batch == 0 else f"moves_{batch}"
+
+    def batches(self) -> list[MovesResult]:
+        """Every batch of moves shown, first batch first."""
+        extra = self.model_extra or {}
+        keys = sorted((k for k in extra if k.startswith("moves_")), key=lambda k: int(k.removeprefix("moves_")))
+        found = [self.moves] if self.moves is not None else []
+        return found + [MovesResult.model_validate(extra[k]) for k in keys]
+
+    def shown_indicators(self) -> dict[str, Indicator] | None:
+        """The indicators the salesperson saw last: refined by the assessment, else the fast path's."""
+        if self.assessment is not None:
+            return self.assessment.indicators
+        return self.fast_result.indicators if self.fast_result is not None else None
+
+    def as_json(self) -> dict[str, Any]:
+        """The parts that are set, for merging into the stored JSON."""
+        return self.model_dump(mode="json", exclude_unset=True)

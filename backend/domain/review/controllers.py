@@ -13,6 +13,7 @@ from backend.db.models import User
 from backend.domain.accounts.access import TEAM_LEADS
 from backend.domain.audit import record
 from backend.domain.review.team import TeamReview
+from backend.services import ServicesDep
 
 __all__ = ("ReviewController",)
 
@@ -23,8 +24,8 @@ class Decision(BaseModel):
     decision: Literal["approve", "reject"]
 
 
-def _review(request: Request[Any, Any, Any]) -> TeamReview:
-    return TeamReview(request.app.state.db, request.app.state.clients.cipher)
+def _review(services: ServicesDep) -> TeamReview:
+    return TeamReview(services.db, services.clients.cipher)
 
 
 class ReviewController(Controller):
@@ -36,6 +37,7 @@ class ReviewController(Controller):
     async def clients(
         self,
         request: Request[User, str, Any],
+        services: ServicesDep,
         owner_id: Annotated[int | None, QueryParameter(description="Only this salesperson's")] = None,
         archetype: Annotated[str | None, QueryParameter(description="Leading archetype slug")] = None,
         indicator: Annotated[str | None, QueryParameter(description="Filter on this indicator's latest value")] = None,
@@ -45,7 +47,7 @@ class ReviewController(Controller):
         until: Annotated[datetime | None, QueryParameter(description="Active before (ISO 8601)")] = None,
         archived: Annotated[bool | None, QueryParameter()] = None,
     ) -> list[dict[str, Any]]:
-        return await _review(request).clients(
+        return await _review(services).clients(
             owner_id=owner_id,
             archetype=archetype,
             indicator=indicator,
@@ -57,36 +59,44 @@ class ReviewController(Controller):
         )
 
     @get("/sessions/{session_id:int}/timeline", summary="A session's full timeline")
-    async def timeline(self, session_id: FromPath[int], request: Request[User, str, Any]) -> dict[str, Any]:
-        return await _review(request).timeline(session_id)
+    async def timeline(
+        self, session_id: FromPath[int], request: Request[User, str, Any], services: ServicesDep
+    ) -> dict[str, Any]:
+        return await _review(services).timeline(session_id)
 
     @get("/feedback", summary="Thumbs up/down by archetype, suggestion kind, rule and day")
     async def feedback(
         self,
         request: Request[User, str, Any],
+        services: ServicesDep,
         since: Annotated[datetime | None, QueryParameter()] = None,
         until: Annotated[datetime | None, QueryParameter()] = None,
     ) -> dict[str, Any]:
-        return await _review(request).feedback_stats(since, until)
+        return await _review(services).feedback_stats(since, until)
 
     @get("/proposals", summary="Top-rated suggestions proposed as new knowledge, not decided yet")
-    async def proposals(self, request: Request[User, str, Any]) -> list[dict[str, Any]]:
-        return await _review(request).proposals()
+    async def proposals(self, request: Request[User, str, Any], services: ServicesDep) -> list[dict[str, Any]]:
+        return await _review(services).proposals()
 
     @post("/proposals/{suggestion_id:str}", summary="Approve or reject a proposal", status_code=200)
     async def decide(
-        self, suggestion_id: FromPath[str], data: JSONBody[Decision], request: Request[User, str, Any]
+        self,
+        suggestion_id: FromPath[str],
+        data: JSONBody[Decision],
+        request: Request[User, str, Any],
+        services: ServicesDep,
     ) -> dict[str, Any]:
-        return await _review(request).decide(suggestion_id, data.decision == "approve", request.user.id)
+        return await _review(services).decide(suggestion_id, data.decision == "approve", request.user.id)
 
     @get("/export", summary="Rated suggestions as a fine-tuning data set (JSONL, chat format, no personal data)")
     async def export(
         self,
         request: Request[User, str, Any],
+        services: ServicesDep,
         include_rejected: Annotated[bool, QueryParameter(description="Also thumbs-down examples")] = False,
     ) -> Response[str]:
-        lines = await _review(request).fine_tuning_lines(positive_only=not include_rejected)
-        await record(request.app.state.db, request.user.id, "export", "fine-tuning", examples=len(lines))
+        lines = await _review(services).fine_tuning_lines(positive_only=not include_rejected)
+        await record(services.db, request.user.id, "export", "fine-tuning", examples=len(lines))
         return Response(
             "".join(f"{line}\n" for line in lines),
             media_type="application/x-ndjson",

@@ -16,7 +16,7 @@ import asyncio
 from datetime import datetime
 from typing import Any, Literal
 
-from litestar import Controller, Litestar, Request, get, put
+from litestar import Controller, Request, get, put
 from litestar.params import FromPath, JSONBody
 from pydantic import BaseModel, Field
 
@@ -35,6 +35,7 @@ from backend.domain.review.pack_files import (
     near_duplicates,
 )
 from backend.errors import Conflict, NotFound
+from backend.services import ServicesDep
 from backend.settings import Settings
 
 __all__ = ("PackEdit", "PackEditController", "PackFile", "PackFileDetail", "PackSaved")
@@ -81,22 +82,14 @@ class PackSaved(BaseModel):
     similar: list[SimilarOut] = Field(default_factory=list, description="Near-duplicates saved over with force.")
 
 
-def _files(request: Request[Any, Any, Any]) -> PackFiles:
-    settings: Settings = request.app.state.settings
+def _files(services: ServicesDep) -> PackFiles:
+    settings: Settings = services.settings
     return PackFiles(settings.pack.dir, settings.data_dir / "pack_versions")
 
 
-def _engine(request: Request[Any, Any, Any]) -> CopilotEngine:
-    engine: CopilotEngine = request.app.state.hub.copilot.engine
+def _engine(services: ServicesDep) -> CopilotEngine:
+    engine: CopilotEngine = services.copilot.engine
     return engine
-
-
-def _lock(app: Litestar) -> asyncio.Lock:
-    """One save at a time per app: each is checked against the pack as the previous one left it."""
-    lock: asyncio.Lock | None = getattr(app.state, "pack_edit_lock", None)
-    if lock is None:
-        lock = app.state.pack_edit_lock = asyncio.Lock()
-    return lock
 
 
 def _applies(kind: str, name: str, files: PackFiles, engine: CopilotEngine, checked: Checked) -> tuple[Applies, str]:
@@ -119,25 +112,32 @@ class PackEditController(Controller):
     guards = (TEAM_LEADS,)
 
     @get("/{kind:str}", summary="The editable files of a kind (rules, archetypes, knowledge) with their text")
-    async def list_files(self, kind: FromPath[str], request: Request[User, str, Any]) -> list[PackFile]:
-        files = _files(request)
+    async def list_files(
+        self, kind: FromPath[str], request: Request[User, str, Any], services: ServicesDep
+    ) -> list[PackFile]:
+        files = _files(services)
         names = files.names(kind)
         return [PackFile(name=n, text=files.read(kind, n)) for n in names]
 
     @get("/{kind:str}/{name:str}", summary="One pack file: its text and its kept versions")
     async def read_file(
-        self, kind: FromPath[str], name: FromPath[str], request: Request[User, str, Any]
+        self, kind: FromPath[str], name: FromPath[str], request: Request[User, str, Any], services: ServicesDep
     ) -> PackFileDetail:
-        files = _files(request)
+        files = _files(services)
         text = files.read(kind, name)
         versions = [VersionOut(name=v.name, saved_at=v.saved_at, size=v.size) for v in files.versions(kind, name)]
         return PackFileDetail(kind=kind, name=name, text=text, versions=versions)
 
     @get("/{kind:str}/{name:str}/versions/{version:str}", summary="A kept version's text (to compare or restore)")
     async def read_version(
-        self, kind: FromPath[str], name: FromPath[str], version: FromPath[str], request: Request[User, str, Any]
+        self,
+        kind: FromPath[str],
+        name: FromPath[str],
+        version: FromPath[str],
+        request: Request[User, str, Any],
+        services: ServicesDep,
     ) -> PackFile:
-        return PackFile(name=version, text=_files(request).read_version(kind, name, version))
+        return PackFile(name=version, text=_files(services).read_version(kind, name, version))
 
     @put(
         "/{kind:str}/{name:str}",
@@ -148,14 +148,19 @@ class PackEditController(Controller):
         ),
     )
     async def save_file(
-        self, kind: FromPath[str], name: FromPath[str], data: JSONBody[PackEdit], request: Request[User, str, Any]
+        self,
+        kind: FromPath[str],
+        name: FromPath[str],
+        data: JSONBody[PackEdit],
+        request: Request[User, str, Any],
+        services: ServicesDep,
     ) -> PackSaved:
         spec = check_name(kind, name)
-        files = _files(request)
-        engine = _engine(request)
+        files = _files(services)
+        engine = _engine(services)
         # Browsers' text areas may send CRLF; the knowledge loader expects '\n' around the front matter.
         text = data.text.replace("\r\n", "\n")
-        async with _lock(request.app):
+        async with services.pack_edit_lock:  # one save at a time: each is checked against the pack as the last left it
             try:
                 current: str | None = files.read(kind, name)
             except NotFound:
@@ -177,7 +182,7 @@ class PackEditController(Controller):
                             "threshold": DUPLICATE_THRESHOLD,
                         },
                     )
-            db: Database = request.app.state.db
+            db: Database = services.db
             saved: Saved | None = None
             try:
                 # The file and its audit entry go together: if the entry cannot be committed, the file is put back.

@@ -18,8 +18,9 @@ from backend.domain.bots.service import BotService
 from backend.domain.clients.schemas import ClientIn
 from backend.domain.leads.feed import LeadFeed
 from backend.domain.protocol import cockpit as p
-from backend.domain.sessions.live import LiveSession, SessionHub, encode
+from backend.domain.sessions.live import LiveSession, SessionHub
 from backend.errors import InvalidInput, NotAuthenticated, SuflerError, describe
+from backend.services import ServicesDep
 
 __all__ = ("cockpit_socket",)
 
@@ -52,27 +53,27 @@ class Outbox:
 
 
 def error_event(code: str, message: str, **extra: Any) -> str:
-    return encode("error", {"code": code, "message": message, **extra})
+    return p.encode(p.Error(code=code, message=message, **extra))
 
 
 @websocket("/ws/cockpit")
-async def cockpit_socket(socket: WebSocket[Any, Any, Any]) -> None:
+async def cockpit_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) -> None:
     await socket.accept()
-    user = await _authenticate(socket)
+    user = await _authenticate(socket, services)
     if user is None:
         await socket.close(code=POLICY_VIOLATION, reason="not authenticated")
         return
-    hub: SessionHub = socket.app.state.hub
-    inbox = await _inbox(socket)
+    hub: SessionHub = services.hub
+    inbox = await _inbox(services)
     outbox = Outbox(socket)
-    conn = Connection(hub, user, outbox, socket.app.state.leads, socket.app.state.bots)
-    hello = {
-        "user": {"id": user.id, "username": user.username, "role": user.role.value},
-        "status": hub.status(),
-        "max_message_bytes": p.MAX_MESSAGE_BYTES,
-        "inbox": inbox,
-    }
-    outbox.deliver(encode("hello", hello))
+    conn = Connection(hub, user, outbox, services.leads, services.bots)
+    hello = p.Hello(
+        user=p.UserCard(id=user.id, username=user.username, role=user.role.value),
+        status=hub.status(),
+        max_message_bytes=p.MAX_MESSAGE_BYTES,
+        inbox=inbox,
+    )
+    outbox.deliver(p.encode(hello))
     hub.peers.add(outbox)  # broadcasts (status, leads) only after hello: it is always the first frame
     token = token_from(socket) or ""
 
@@ -81,9 +82,9 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any]) -> None:
         with contextlib.suppress(Exception):
             await socket.close(code=POLICY_VIOLATION, reason=reason)
 
-    open_sockets: OpenSockets = socket.app.state.open_sockets
+    open_sockets: OpenSockets = services.open_sockets
     open_sockets.add(user.id, token, close)
-    watch = asyncio.create_task(_revalidate(socket, token, close))
+    watch = asyncio.create_task(_revalidate(services, token, close))
     try:
         while True:
             event = await socket.receive()
@@ -100,12 +101,12 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await outbox.close()
 
 
-async def _revalidate(socket: WebSocket[Any, Any, Any], token: str, close: Any) -> None:
+async def _revalidate(services: ServicesDep, token: str, close: Any) -> None:
     """Close the socket when its login expires or is revoked (also by another backend process)."""
     while True:
         await asyncio.sleep(REVALIDATE_SECONDS)
         try:
-            await socket.app.state.accounts.authenticate(token)
+            await services.accounts.authenticate(token)
         except NotAuthenticated as exc:
             await close(exc.message)
             return
@@ -113,20 +114,20 @@ async def _revalidate(socket: WebSocket[Any, Any, Any], token: str, close: Any) 
             continue
 
 
-async def _inbox(socket: WebSocket[Any, Any, Any]) -> list[dict[str, Any]]:
+async def _inbox(services: ServicesDep) -> list[p.LeadCard]:
     try:
-        leads: list[dict[str, Any]] = await socket.app.state.leads.open_leads()
+        leads: list[p.LeadCard] = await services.leads.open_leads()
     except Exception:  # an unreachable database must not refuse the socket; the inbox fills later
         return []
     return leads
 
 
-async def _authenticate(socket: WebSocket[Any, Any, Any]) -> User | None:
+async def _authenticate(socket: WebSocket[Any, Any, Any], services: ServicesDep) -> User | None:
     token = token_from(socket)
     if token is None:
         return None
     try:
-        user: User = await socket.app.state.accounts.authenticate(token)
+        user: User = await services.accounts.authenticate(token)
     except SuflerError:
         return None
     return user
@@ -160,7 +161,7 @@ class Connection:
     async def _dispatch(self, message: Any) -> None:
         match message:
             case p.Ping():
-                self.outbox.deliver(encode("pong", {}))
+                self.outbox.deliver(p.encode(p.Pong()))
             case p.OpenSession():
                 await self._open(message)
             case p.Resume(session_id=session_id, last_seq=last_seq):
@@ -184,12 +185,12 @@ class Connection:
                 await self._session().end()
             case p.CustomerReply(text=text):
                 live = self._session()
-                channel, chat = await self.leads.conversation_of(live.client_id)
+                channel, chat = await self.leads.conversation_of(live.client.id)
                 await self.bots.reply_as_human(channel, chat, text)
                 live.chat_line("salesperson", text, action="replied")
             case p.HandBack():
                 live = self._session()
-                channel, chat = await self.leads.conversation_of(live.client_id)
+                channel, chat = await self.leads.conversation_of(live.client.id)
                 await self.bots.set_human_active(channel, chat, False)
                 live.chat_line("", "", action="handed_back")
             case p.ClaimLead(lead_id=lead_id):
@@ -214,9 +215,10 @@ class Connection:
         self.outbox.deliver(live.snapshot())
 
     def _watch(self, live: LiveSession) -> None:
-        self.leave()
-        self.live = live
-        live.subscribers.add(self.outbox)
+        previous, self.live = self.live, live
+        self.hub.watch(live, self.outbox)  # first, so that leaving the previous one cannot evict this one
+        if previous is not None and previous is not live:
+            self.hub.leave(previous, self.outbox)
 
     def _session(self) -> LiveSession:
         if self.live is None:
@@ -225,5 +227,5 @@ class Connection:
 
     def leave(self) -> None:
         if self.live is not None:
-            self.live.subscribers.discard(self.outbox)
+            self.hub.leave(self.live, self.outbox)
             self.live = None

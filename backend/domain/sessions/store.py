@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from backend.db import Database
 from backend.db.models import BotConversation, Client, ClientSession, Feedback, Interaction, Lead
+from backend.domain.protocol import cockpit as p
 from backend.errors import NotFound
 
 EARLIER_SESSIONS = 3  # how many of a returning client's previous sessions feed the prompt
@@ -26,12 +27,13 @@ class StoredSession:
     interactions: Sequence[Interaction]
     earlier: list[str]  # summaries of the client's previous sessions, oldest first
     earlier_key_facts: list[str]
-    customer_chat: dict[str, Any] | None  # the client came from a bot: its channel and the chat so far
+    customer_chat: p.CustomerChat | None  # the client came from a bot: its channel and the chat so far
 
 
 def chat_line(speaker: str, text: str) -> dict[str, str]:
-    """One line of a customer's chat as the cockpit shows it; speaker: customer | bot | salesperson."""
-    return {"speaker": speaker, "text": text}
+    """One line of a customer's chat as the cockpit shows it (:class:`~backend.domain.protocol.cockpit.ChatLine`);
+    speaker: customer | bot | salesperson."""
+    return p.ChatLine(speaker=speaker, text=text).model_dump()  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,7 @@ class SessionStore:
         return StoredSession(row, client, interactions, [e for e in earlier if e], facts, chat)
 
     @staticmethod
-    async def _customer_chat(session: Any, client_id: int) -> dict[str, Any] | None:
+    async def _customer_chat(session: Any, client_id: int) -> p.CustomerChat | None:
         found = (
             await session.execute(
                 select(Lead.channel, BotConversation.transcript, BotConversation.human_active)
@@ -96,8 +98,10 @@ class SessionStore:
         if found is None:
             return None
         channel, transcript, human_active = found
-        lines = [chat_line(t["from"], t["text"]) for t in transcript if t.get("kind") in ("text", "contact")]
-        return {"channel": channel, "human_active": human_active, "lines": lines[-CHAT_LINES:]}
+        lines = [
+            p.ChatLine(speaker=t["from"], text=t["text"]) for t in transcript if t.get("kind") in ("text", "contact")
+        ]
+        return p.CustomerChat(channel=channel, human_active=human_active, lines=lines[-CHAT_LINES:])
 
     @staticmethod
     async def _observations_digest(session: Any, session_id: int) -> str:
@@ -127,9 +131,10 @@ class SessionStore:
         row = (await self.db.statement(query)).one()
         return Recorded(row.id, duplicate=row.duplicate)
 
-    async def save_response(self, interaction_id: int, response: dict[str, Any]) -> None:
-        """Merge ``response`` into the interaction's ai_response (idempotent: merging twice changes nothing)."""
-        merged = func.coalesce(Interaction.ai_response, func.jsonb_build_object()).op("||")(literal(response, JSONB))
+    async def save_response(self, interaction_id: int, response: p.StoredResponse) -> None:
+        """Merge the parts set in ``response`` into the interaction's ai_response (merging twice changes nothing)."""
+        parts = literal(response.as_json(), JSONB)
+        merged = func.coalesce(Interaction.ai_response, func.jsonb_build_object()).op("||")(parts)
         await self.db.statement(update(Interaction).where(Interaction.id == interaction_id).values(ai_response=merged))
 
     async def save_memory(self, session_id: int, summary: str, key_facts: list[str]) -> None:

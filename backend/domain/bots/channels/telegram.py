@@ -13,6 +13,7 @@ from backend.adapters.telegram import TelegramClient, TelegramError
 from backend.domain.bots.dialog import BotReply
 from backend.domain.bots.service import MAX_TEXT, BotService, ChannelError, CustomerEvent
 from backend.errors import NotFound, PermissionDenied
+from backend.services import ServicesDep
 from backend.settings import TelegramSettings
 
 __all__ = ("TelegramChannel", "telegram_webhook")
@@ -97,8 +98,10 @@ def _markup(reply: BotReply) -> dict[str, Any] | None:
 
 
 @post("/bots/telegram/webhook", status_code=200, summary="Telegram Bot API webhook", tags=["bots"])
-async def telegram_webhook(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]) -> dict[str, bool]:
-    bots: BotService = request.app.state.bots
+async def telegram_webhook(
+    request: Request[Any, Any, Any], services: ServicesDep, data: JSONBody[dict[str, Any]]
+) -> dict[str, bool]:
+    bots: BotService = services.bots
     channel = bots.channels.get(CHANNEL)
     if not isinstance(channel, TelegramChannel):
         raise NotFound("The Telegram bot is not configured.")

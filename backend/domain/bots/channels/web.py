@@ -30,6 +30,7 @@ from backend.domain.bots.dialog import BotReply
 from backend.domain.bots.service import MAX_TEXT, BotService, CustomerEvent
 from backend.domain.sessions.socket import POLICY_VIOLATION, Outbox
 from backend.errors import NotFound
+from backend.services import ServicesDep
 from backend.settings import WidgetSettings
 
 __all__ = ("WebChannel", "web_socket", "widget_demo", "widget_script")
@@ -167,9 +168,9 @@ class _Bucket:
 
 
 @websocket("/bots/web")
-async def web_socket(socket: WebSocket[Any, Any, Any]) -> None:
-    widget: WidgetSettings = socket.app.state.settings.widget
-    bots: BotService = socket.app.state.bots
+async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) -> None:
+    widget: WidgetSettings = services.settings.widget
+    bots: BotService = services.bots
     channel = bots.channels.get(CHANNEL)
     await socket.accept()
     if not isinstance(channel, WebChannel) or not widget.allows(socket.headers.get("origin")):
@@ -249,14 +250,14 @@ def _asset(name: str) -> str:
     return (ASSETS / name).read_text(encoding="utf-8")
 
 
-def _enabled(request: Request[Any, Any, Any]) -> None:
-    if not request.app.state.settings.widget.enabled:
+def _enabled(services: ServicesDep) -> None:
+    if not services.settings.widget.enabled:
         raise NotFound("The web widget is switched off.")
 
 
 @get("/bots/web/widget.js", summary="The embeddable chat widget", tags=["bots"], include_in_schema=True)
-async def widget_script(request: Request[Any, Any, Any]) -> Response[str]:
-    _enabled(request)
+async def widget_script(request: Request[Any, Any, Any], services: ServicesDep) -> Response[str]:
+    _enabled(services)
     return Response(
         _asset("widget.js"),
         media_type="text/javascript; charset=utf-8",
@@ -265,6 +266,6 @@ async def widget_script(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/bots/web/demo", summary="A demo page with the widget on it", tags=["bots"])
-async def widget_demo(request: Request[Any, Any, Any]) -> Response[str]:
-    _enabled(request)
+async def widget_demo(request: Request[Any, Any, Any], services: ServicesDep) -> Response[str]:
+    _enabled(services)
     return Response(_asset("demo.html"), media_type="text/html; charset=utf-8")

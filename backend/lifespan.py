@@ -1,0 +1,86 @@
+"""What the app's lifespan opens and closes: every service of the backend, in dependency order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from backend.db import Database
+from backend.domain.accounts.open_sockets import OpenSockets
+from backend.domain.accounts.services import AccountService
+from backend.domain.accounts.throttle import LoginThrottle
+from backend.domain.bots.channels.telegram import TelegramChannel
+from backend.domain.bots.channels.web import WebChannel
+from backend.domain.bots.dialog import Dialog
+from backend.domain.bots.service import BotService, Channel
+from backend.domain.clients import ClientService
+from backend.domain.copilot.build import build_engine
+from backend.domain.copilot.copilot import Copilot
+from backend.domain.leads.feed import LeadFeed
+from backend.domain.protocol import cockpit as p
+from backend.domain.sessions.live import SessionHub
+from backend.domain.sessions.relay import SessionRelay
+from backend.domain.sessions.store import SessionStore
+from backend.services import Services
+from backend.settings import Settings
+
+__all__ = ("running_services",)
+
+
+@asynccontextmanager
+async def running_services(settings: Settings, url: str, copilot: Copilot | None = None) -> AsyncIterator[Services]:
+    """Open everything the backend needs, in dependency order, and close it in reverse. ``copilot``: an already
+    built co-pilot (tests share one engine; it is then not closed here)."""
+    db = Database(url, pool_size=settings.database.pool_size, connect_timeout=settings.database.connect_timeout)
+    built = None if copilot else await asyncio.to_thread(build_engine, settings)
+    copilot = copilot or built.copilot  # type: ignore[union-attr]
+    clients = ClientService(db, settings.data_cipher())
+    hub = SessionHub(copilot, SessionStore(db), clients, idle_seconds=settings.sessions.idle_seconds)
+    relay = SessionRelay(url, hub)
+
+    def broadcast(event: p.Event) -> None:
+        hub.broadcast(p.encode(event))
+
+    leads = LeadFeed(db, clients, broadcast=broadcast, customer_chat=hub.customer_chat)
+    channels: list[Channel | None] = [
+        TelegramChannel.from_settings(settings.telegram),
+        WebChannel() if settings.widget.enabled else None,
+    ]
+    bots = BotService(
+        db,
+        Dialog(copilot),
+        [c for c in channels if c is not None],
+        clients.cipher,
+        on_lead=leads.poke,
+        on_chat=leads.relay_chat,
+    )
+    services = Services(
+        settings=settings,
+        db=db,
+        accounts=AccountService.from_settings(db, settings),
+        login_throttle=LoginThrottle(),
+        open_sockets=OpenSockets(),
+        clients=clients,
+        copilot=copilot,
+        hub=hub,
+        leads=leads,
+        bots=bots,
+        pack_edit_lock=asyncio.Lock(),
+    )
+    relay.start()
+    hub.start()
+    leads.start()
+    await bots.resume_unprocessed()
+    probe = asyncio.create_task(copilot.llm.probe())  # the LLM's state, without delaying start-up
+    try:
+        yield services
+    finally:
+        probe.cancel()
+        await hub.close()
+        await relay.close()
+        await bots.close()
+        await leads.close()
+        if built is not None:
+            await built.aclose()
+        await db.close()
