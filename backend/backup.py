@@ -26,7 +26,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from backend.db import asyncpg_dsn
-from backend.errors import SuflerError
+from backend.errors import ServiceUnavailable
 
 __all__ = ("BackupError", "ToolNotFound", "backup", "find_tool", "restore")
 
@@ -34,7 +34,7 @@ _VERSION = re.compile(r"\(PostgreSQL\) (\d+)")
 _TIMEOUT = 3600  # seconds; a stuck dump should not hang the daily job forever
 
 
-class BackupError(SuflerError):
+class BackupError(ServiceUnavailable):
     """A backup or restore could not be done; the message says why."""
 
 

@@ -28,6 +28,7 @@ def _interrupt(signum: int, frame: object) -> None:
 def cmd_up(args: argparse.Namespace) -> int:
     """The embedded default: database, migrations, first admin, backend; Ctrl-C stops all of it."""
     from backend import runtime
+    from backend.domain.copilot.build import build_engine
 
     settings = load_settings()
     # SIGTERM (a service manager, `kill`) stops everything as Ctrl-C does, so the database and the cockpit
@@ -40,7 +41,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         host, port = sock.getsockname()[:2]
         base = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
         with runtime.cockpit(settings, base.replace("localhost", "127.0.0.1")) as ui:
-            built = runtime.build_engine(settings)  # while the cockpit builds
+            built = build_engine(settings)  # while the cockpit builds
             if ui is not None:
                 print("Starting the cockpit (the first time builds it, which takes a minute) ...", flush=True)
                 ui.wait_ready()

@@ -20,13 +20,15 @@ import re
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from backend.errors import ConfigurationError
+
 __all__ = ("PREFIX", "DataCipher", "DataKeyError", "new_key")
 
 PREFIX = "enc:"
 KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 
 
-class DataKeyError(ValueError):
+class DataKeyError(ConfigurationError, ValueError):
     """A data key is malformed, or a value was encrypted under a key we do not have."""
 
 

@@ -1,14 +1,19 @@
 """One exception tree for the whole backend, mapped to JSON errors in one place.
 
     SuflerError                    500 internal_error
+    ├── ConfigurationError         500 configuration_error   settings.SettingsError, crypto.DataKeyError
     ├── NotAuthenticated           401 not_authenticated
     ├── PermissionDenied           403 permission_denied
     ├── NotFound                   404 not_found
     ├── Conflict                   409 conflict
-    ├── InvalidInput               422 invalid_input
+    ├── InvalidInput               422 invalid_input         pack.PackError (and RuleError), replay.ReplayError,
+    │   │                                                    bots.channels.web.FrameError
+    │   └── ProtocolError          400 (its own code)        a cockpit socket message that is not valid
     ├── RateLimited                429 rate_limited
-    └── ServiceUnavailable         503 service_unavailable
-        └── DatabaseUnavailable    503 database_unavailable
+    └── ServiceUnavailable         503 service_unavailable   backup.BackupError
+        ├── DatabaseUnavailable    503 database_unavailable  only when the database cannot be reached
+        ├── LLMError               503 llm_unavailable       adapters.llm (callers fall back to degraded mode)
+        └── ChannelError           503 channel_unavailable   a bot channel could not deliver (TelegramError)
 
 Every error body is ``{"error": {"code": ..., "message": ..., "request_id": ...}}`` (plus ``details`` when
 there are field errors). Socket handlers reuse :func:`describe` so both speak the same codes.
@@ -16,21 +21,26 @@ there are field errors). Socket handlers reuse :func:`describe` so both speak th
 
 from __future__ import annotations
 
+import traceback
 import uuid
 from typing import Any
 
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
 __all__ = (
+    "ChannelError",
+    "ConfigurationError",
     "Conflict",
     "DatabaseUnavailable",
     "InvalidInput",
+    "LLMError",
     "NotAuthenticated",
     "NotFound",
     "PermissionDenied",
+    "ProtocolError",
     "RateLimited",
     "ServiceUnavailable",
     "SuflerError",
@@ -99,6 +109,35 @@ class DatabaseUnavailable(ServiceUnavailable):
     default_message = "The database is not reachable; nothing was lost, try again shortly."
 
 
+class LLMError(ServiceUnavailable):
+    """The LLM could not give a usable answer; callers fall back to degraded mode."""
+
+    code = "llm_unavailable"
+    default_message = "The language model is not available right now."
+
+
+class ChannelError(ServiceUnavailable):
+    """A bot channel could not deliver (the Bot API refused, no widget connected...)."""
+
+    code = "channel_unavailable"
+    default_message = "The message could not be delivered to the customer's channel."
+
+
+class ConfigurationError(SuflerError):
+    code = "configuration_error"
+    default_message = "The configuration cannot be used."
+
+
+class ProtocolError(InvalidInput):
+    """A socket message that is not valid; ``code`` says how (malformed_json, unknown_type, ...)."""
+
+    status_code = 400
+
+    def __init__(self, code: str, message: str, details: list[str] | None = None) -> None:
+        super().__init__(message, details=details or [])
+        self.code = code
+
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "not_authenticated",
@@ -115,18 +154,52 @@ def describe(exc: BaseException) -> SuflerError:
     if isinstance(exc, SuflerError):
         return exc
     if isinstance(exc, ValidationException):
-        error = InvalidInput(exc.detail, details=exc.extra)
-        error.status_code = 400
-        error.code = "bad_request"
-        return error
+        invalid = InvalidInput(exc.detail, details=exc.extra)
+        invalid.status_code = 400
+        invalid.code = "bad_request"
+        return invalid
     if isinstance(exc, HTTPException):
         error = SuflerError(exc.detail)
         error.status_code = exc.status_code
         error.code = _HTTP_CODES.get(exc.status_code, "http_error")
         return error
-    if isinstance(exc, OperationalError | DBAPIError | ConnectionError | OSError | TimeoutError):
+    if isinstance(exc, DataError):
+        return InvalidInput("The text or number cannot be stored (a NUL character, or a number too large).")
+    if _database_unreachable(exc):
         return DatabaseUnavailable()
     return SuflerError()
+
+
+def _database_unreachable(exc: BaseException) -> bool:
+    """Only a lost or refused database connection is "database_unavailable"; a bad statement or value is not."""
+    if isinstance(exc, DBAPIError):
+        return (
+            exc.connection_invalidated
+            or isinstance(exc, OperationalError | InterfaceError)
+            or (_database_unreachable(exc.orig) if isinstance(exc.orig, BaseException) else False)
+        )
+    if type(exc).__name__ in _ASYNCPG_CONNECTION_ERRORS:
+        return True
+    if isinstance(exc, ConnectionError | OSError | TimeoutError):
+        # Raised by the database driver while connecting or talking to the server, not by anything else.
+        frames = traceback.extract_tb(exc.__traceback__)
+        return any("sqlalchemy" in f.filename or "asyncpg" in f.filename for f in frames)
+    return False
+
+
+_ASYNCPG_CONNECTION_ERRORS = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "CannotConnectNowError",
+        "TooManyConnectionsError",
+        "PostgresConnectionError",
+        "ClientCannotConnectError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "InterfaceError",
+    }
+)
 
 
 def _handle(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ("add_security_headers", "with_security_headers")
@@ -40,7 +41,7 @@ def with_security_headers(app: ASGIApp) -> ASGIApp:
     """An ASGI app answering as ``app`` does, with the security headers (the cockpit's policy) added."""
 
     async def secured(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backend.errors import ConfigurationError
+
 if TYPE_CHECKING:
     from backend.crypto import DataCipher
 
@@ -34,7 +36,7 @@ __all__ = (
 MIN_SECRET_LENGTH = 32
 
 
-class SettingsError(ValueError):
+class SettingsError(ConfigurationError, ValueError):
     """Raised when the configuration cannot be used; the message says which variable and why."""
 
 

@@ -39,7 +39,8 @@ async def login(base_url: str, username: str, password: str) -> dict[str, Any]:
     """``{"token", "expires_at", "user"}``, or :class:`BackendError` (e.g. ``not_authenticated``)."""
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
         response = await http.post("/auth/login", json={"username": username, "password": password})
-    return _json_or_error(response)
+    body: dict[str, Any] = _json_or_error(response)
+    return body
 
 
 def _json_or_error(response: httpx.Response) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from cockpit import review_model as rm
 from cockpit.api import BackendError, TeamReview
@@ -157,7 +158,7 @@ class ReviewState(CockpitState):
             self.proposals = [p for p in self.proposals if p["id"] != suggestion_id]
 
     @rx.event
-    async def export(self):
+    async def export(self) -> EventSpec | None:
         data = await self._call("export")
         if data is None:
             return None

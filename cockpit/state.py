@@ -10,6 +10,7 @@ from typing import Any
 
 import reflex as rx
 import structlog
+from reflex.event import EventHandler
 
 from cockpit import view_model
 from cockpit.api import BackendError, ClientFiles, CockpitLink, login, save_language
@@ -86,7 +87,7 @@ class CockpitState(rx.State):
     # ---- login -----------------------------------------------------------------------------------------
 
     @rx.event
-    async def log_in(self, form: dict[str, Any]):
+    async def log_in(self, form: dict[str, Any]) -> EventHandler | None:
         try:
             issued = await login(BACKEND_URL, str(form.get("username", "")), str(form.get("password", "")))
         except BackendError as exc:
@@ -115,7 +116,7 @@ class CockpitState(rx.State):
         self._copy_screen()
 
     @rx.event
-    def on_load(self):
+    def on_load(self) -> EventHandler | None:
         """After a page reload: the state is still here (same tab); make sure its link is running."""
         if self._token and self.router.session.client_token not in _LINKS:
             return CockpitState.listen

@@ -22,6 +22,7 @@ import structlog
 from ollama import AsyncClient, ResponseError
 from pydantic import BaseModel, ValidationError
 
+from backend.errors import LLMError
 from backend.settings import LLMSettings
 
 __all__ = ("Answer", "LLMError", "LLMInvalidOutput", "LLMStatus", "LLMUnavailable", "OllamaLLM")
@@ -30,10 +31,6 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 Message = Mapping[str, str]
-
-
-class LLMError(Exception):
-    """The LLM could not give a usable answer; callers fall back to degraded mode."""
 
 
 class LLMUnavailable(LLMError):
@@ -101,7 +98,7 @@ class OllamaLLM:
 
     async def close(self) -> None:
         if self._client is not None:
-            await self._client.close()
+            await self._client.close()  # type: ignore[no-untyped-call]  # ollama leaves it unannotated
 
     async def probe(self) -> LLMStatus:
         """Ask Ollama which models it has (at start-up), so the cockpit knows the mode before the first answer."""

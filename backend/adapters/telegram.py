@@ -7,13 +7,15 @@ from typing import Any
 import httpx
 import structlog
 
+from backend.errors import ChannelError
+
 __all__ = ("TelegramClient", "TelegramError")
 
 log = structlog.get_logger(__name__)
 
 
-class TelegramError(Exception):
-    pass
+class TelegramError(ChannelError):
+    """The Bot API refused a call or could not be reached."""
 
 
 class TelegramClient:

@@ -33,7 +33,8 @@ class EmbeddedPostgres:
     @property
     def url(self) -> str:
         assert self._server is not None, "start() first"
-        return self._server.get_uri(driver="asyncpg")
+        url: str = self._server.get_uri(driver="asyncpg")
+        return url
 
     def stop(self) -> None:
         """Stop the server now (also used by tests that need a dead database)."""

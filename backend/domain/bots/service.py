@@ -27,7 +27,7 @@ from backend.db.models import BotConversation, BotUpdate, Lead, OutboxMessage
 from backend.domain.bots.dialog import BotReply, Dialog, Turn
 from backend.domain.engine.engine import guess_language
 from backend.domain.sessions.store import chat_line
-from backend.errors import InvalidInput, NotFound, ServiceUnavailable
+from backend.errors import ChannelError, InvalidInput, NotFound, ServiceUnavailable
 
 __all__ = ("BotService", "Channel", "ChannelError", "CustomerEvent")
 
@@ -36,10 +36,6 @@ log = structlog.get_logger(__name__)
 MAX_TEXT = 4000
 CONTACT_SHARED = "📱 [contact shared]"
 CHAT_KINDS = ("text", "contact")  # what of a transcript a salesperson reads (not /start, not button codes)
-
-
-class ChannelError(Exception):
-    """A channel could not deliver (the Bot API refused, no widget connected...)."""
 
 
 @dataclass(frozen=True)

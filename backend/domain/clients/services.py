@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 
 from backend.crypto import DataCipher
 from backend.db import Database
@@ -66,7 +66,7 @@ class ClientService:
     ) -> list[ClientOut]:
         """Newest first. ``q`` matches a name (case-insensitive substring) or a whole contact (phone number or
         e-mail, however spaced: contact info is encrypted, so it is found by its keyed hash); archived=None: all."""
-        query: Select[tuple[Client]] = visible(user, select(Client))
+        query = visible(user, select(Client))
         if q:
             pattern = _like(q)
             query = query.where(or_(Client.name.ilike(pattern), Client.contact_hash == self.cipher.lookup_hash(q)))

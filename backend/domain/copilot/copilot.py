@@ -125,6 +125,8 @@ class Copilot:
                     emit(p.MoveEvent(interaction_id=iid, batch=batch, **dict(move)))
 
         mode: p.Mode
+        model: str | None
+        reason: str | None
         try:
             answer = await self._ask(conv, "moves", NextMoves, on_text=on_text, shown_moves=shown)
         except LLMError as exc:
@@ -151,7 +153,7 @@ class Copilot:
     async def advise(self, conv: Conversation, question: str, interaction_id: int, emit: Emit) -> p.AdvisorAnswer:
         """The advisor's answer, streamed as deltas (``conv`` already ends with the question's turn)."""
         parts: list[str] = []
-        model = None
+        model: str | None = None
         try:
             if not self.llm.available():
                 raise LLMUnavailable(self.llm.status.detail or "LLM unavailable")

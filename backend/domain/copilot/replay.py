@@ -17,10 +17,11 @@ from backend.domain.copilot.conversation import Conversation
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.engine.engine import FastResult
 from backend.domain.protocol import cockpit as p
+from backend.errors import InvalidInput
 
 
-class ReplayError(ValueError):
-    pass
+class ReplayError(InvalidInput, ValueError):
+    """A line of the replay input is not an observation."""
 
 
 def read_observations(lines: Iterable[str]) -> Iterator[str]:

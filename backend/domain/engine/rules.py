@@ -138,7 +138,7 @@ class RuleSet:
                 totals[rule.indicator] += points
                 if round(points):
                     explanations[rule.indicator].append(Contribution(rule.id, round(points), rule.reason))
-        values = {name: max(0, min(100, round(total))) for name, total in totals.items()}
+        values: dict[str, int] = {name: max(0, min(100, round(total))) for name, total in totals.items()}
         for items in explanations.values():
             items.sort(key=lambda c: (-abs(c.points), c.rule_id))
         return Scores(values, explanations)

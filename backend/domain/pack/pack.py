@@ -13,6 +13,8 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from backend.errors import InvalidInput
+
 __all__ = (
     "Archetype",
     "DomainPack",
@@ -35,13 +37,14 @@ MoveKind = Literal["question", "argument", "objection_response", "action"]
 MOVE_KINDS: tuple[MoveKind, ...] = ("question", "argument", "objection_response", "action")
 
 
-class PackError(ValueError):
+class PackError(InvalidInput, ValueError):
     """A pack file is invalid. ``str()`` is ready to show: file, key and reason, one per line."""
 
     def __init__(self, path: Path, problems: list[str]) -> None:
         self.path = path
         self.problems = problems
         super().__init__(f"{path}: " + "; ".join(problems))
+        self.args = (self.message,)
 
 
 class Strict(BaseModel):

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
+from backend.errors import ProtocolError
+
 __all__ = (
     "MAX_MESSAGE_BYTES",
     "PROTOCOL_VERSION",
@@ -150,14 +152,6 @@ CLIENT_MESSAGE_TYPES = (
     "hand_back",
 )
 _client_messages: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
-
-
-class ProtocolError(Exception):
-    def __init__(self, code: str, message: str, details: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or []
 
 
 def parse_client_message(raw: str | bytes) -> Any:

@@ -101,7 +101,7 @@ class LiveSession:
         self.customer_chat = stored.customer_chat
         self.conv = conv
         self.history = [
-            p.HistoryItem(interaction_id=i.id, kind=i.kind, text=i.user_input)  # type: ignore[arg-type]
+            p.HistoryItem.model_validate({"interaction_id": i.id, "kind": i.kind, "text": i.user_input})
             for i in stored.interactions
         ]
         self.latest: p.LatestObservation | None = None
@@ -175,10 +175,10 @@ class LiveSession:
             if action == "handed_back":
                 self.customer_chat.human_active = False
             else:
-                self.customer_chat.lines.append(p.ChatLine(speaker=speaker, text=text))  # type: ignore[arg-type]
+                self.customer_chat.lines.append(p.ChatLine.model_validate({"speaker": speaker, "text": text}))
             if action == "replied":
                 self.customer_chat.human_active = True
-        self._publish(p.CustomerChannel(action=action, speaker=speaker, text=text))  # type: ignore[arg-type]
+        self._publish(p.CustomerChannel.model_validate({"action": action, "speaker": speaker, "text": text}))
 
     def snapshot(self) -> str:
         return p.encode(

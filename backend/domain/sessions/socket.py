@@ -9,7 +9,6 @@ from typing import Any
 
 import structlog
 from litestar import WebSocket, websocket
-from litestar.exceptions import WebSocketDisconnect
 
 from backend.db.models import User
 from backend.domain.accounts.auth import token_from
@@ -19,37 +18,13 @@ from backend.domain.clients.schemas import ClientIn
 from backend.domain.leads.feed import LeadFeed
 from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.live import LiveSession, SessionHub
+from backend.domain.sockets import POLICY_VIOLATION, SocketOutbox, frames
 from backend.errors import InvalidInput, NotAuthenticated, SuflerError, describe
 from backend.services import ServicesDep
 
 __all__ = ("cockpit_socket",)
 
 log = structlog.get_logger(__name__)
-
-POLICY_VIOLATION = 1008
-
-
-class Outbox:
-    """Queues text frames for one socket and sends them in order from its own task."""
-
-    def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
-        self.socket = socket
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-        self.task = asyncio.create_task(self._run())
-
-    def deliver(self, text: str) -> None:
-        self.queue.put_nowait(text)
-
-    async def _run(self) -> None:
-        try:
-            while True:
-                await self.socket.send_text(await self.queue.get())
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            return  # the receive loop notices the disconnect and cleans up
-
-    async def close(self) -> None:
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
 
 
 def error_event(code: str, message: str, **extra: Any) -> str:
@@ -65,7 +40,7 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep
         return
     hub: SessionHub = services.hub
     inbox = await _inbox(services)
-    outbox = Outbox(socket)
+    outbox = SocketOutbox(socket)
     conn = Connection(hub, user, outbox, services.leads, services.bots)
     hello = p.Hello(
         user=p.UserCard(id=user.id, username=user.username, role=user.role.value),
@@ -86,13 +61,8 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep
     open_sockets.add(user.id, token, close)
     watch = asyncio.create_task(_revalidate(services, token, close))
     try:
-        while True:
-            event = await socket.receive()
-            if event["type"] == "websocket.disconnect":
-                break
-            await conn.handle(event.get("text") if event.get("text") is not None else event.get("bytes") or b"")
-    except WebSocketDisconnect:
-        pass
+        async for raw in frames(socket):
+            await conn.handle(raw)
     finally:
         watch.cancel()
         open_sockets.discard(close)
@@ -136,7 +106,7 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], services: ServicesDep)
 class Connection:
     """One authenticated socket: which session it watches, and what each message type does."""
 
-    def __init__(self, hub: SessionHub, user: User, outbox: Outbox, leads: LeadFeed, bots: BotService) -> None:
+    def __init__(self, hub: SessionHub, user: User, outbox: SocketOutbox, leads: LeadFeed, bots: BotService) -> None:
         self.hub = hub
         self.leads = leads
         self.bots = bots

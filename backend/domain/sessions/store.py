@@ -33,7 +33,7 @@ class StoredSession:
 def chat_line(speaker: str, text: str) -> dict[str, str]:
     """One line of a customer's chat as the cockpit shows it (:class:`~backend.domain.protocol.cockpit.ChatLine`);
     speaker: customer | bot | salesperson."""
-    return p.ChatLine(speaker=speaker, text=text).model_dump()  # type: ignore[arg-type]
+    return p.ChatLine.model_validate({"speaker": speaker, "text": text}).model_dump()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,8 @@ class SessionStore:
                     .limit(EARLIER_SESSIONS)
                 )
             ).all()
-            earlier, facts = [], []
+            earlier: list[str] = []
+            facts: list[str] = []
             for previous in reversed(earlier_rows):
                 earlier.append(previous.summary or await self._observations_digest(session, previous.id))
                 facts.extend(str(f) for f in previous.key_facts)

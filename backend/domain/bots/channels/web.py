@@ -23,13 +23,12 @@ from typing import Any
 
 import structlog
 from litestar import Request, Response, WebSocket, get, websocket
-from litestar.exceptions import WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backend.domain.bots.dialog import BotReply
 from backend.domain.bots.service import MAX_TEXT, BotService, CustomerEvent
-from backend.domain.sessions.socket import POLICY_VIOLATION, Outbox
-from backend.errors import NotFound
+from backend.domain.sockets import POLICY_VIOLATION, SocketOutbox, frames
+from backend.errors import InvalidInput, NotFound
 from backend.services import ServicesDep
 from backend.settings import WidgetSettings
 
@@ -77,10 +76,10 @@ class Contact(_Frame):
 FRAMES: dict[str, type[_Frame]] = {"hello": Hello, "message": Message, "button": Button, "contact": Contact}
 
 
-class FrameError(Exception):
+class FrameError(InvalidInput):
     def __init__(self, code: str, message: str, frame_id: str | None = None) -> None:
         super().__init__(message)
-        self.code, self.message, self.frame_id = code, message, frame_id
+        self.code, self.frame_id = code, frame_id
 
 
 def parse_frame(raw: str | bytes) -> _Frame:
@@ -113,7 +112,7 @@ class WebChannel:
     name = CHANNEL
 
     def __init__(self) -> None:
-        self.sockets: dict[str, set[Outbox]] = {}
+        self.sockets: dict[str, set[SocketOutbox]] = {}
 
     def read(self, payload: dict[str, Any]) -> CustomerEvent:
         return CustomerEvent(
@@ -137,10 +136,10 @@ class WebChannel:
         for outbox in self.sockets.get(conversation, ()):
             outbox.deliver(frame("typing"))
 
-    def attach(self, conversation: str, outbox: Outbox) -> None:
+    def attach(self, conversation: str, outbox: SocketOutbox) -> None:
         self.sockets.setdefault(conversation, set()).add(outbox)
 
-    def detach(self, conversation: str, outbox: Outbox) -> None:
+    def detach(self, conversation: str, outbox: SocketOutbox) -> None:
         watchers = self.sockets.get(conversation)
         if watchers is not None:
             watchers.discard(outbox)
@@ -176,15 +175,11 @@ async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) ->
     if not isinstance(channel, WebChannel) or not widget.allows(socket.headers.get("origin")):
         await socket.close(code=POLICY_VIOLATION, reason="this site may not open the chat")
         return
-    outbox = Outbox(socket)
+    outbox = SocketOutbox(socket)
     conversation: str | None = None
     bucket = _Bucket()
     try:
-        while True:
-            event = await socket.receive()
-            if event["type"] == "websocket.disconnect":
-                break
-            raw = event.get("text") if event.get("text") is not None else event.get("bytes") or b""
+        async for raw in frames(socket):
             try:
                 message = parse_frame(raw)
                 if isinstance(message, Hello):
@@ -203,15 +198,13 @@ async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) ->
             except Exception:
                 log.exception("web_widget_frame_failed")
                 outbox.deliver(frame("error", code="unavailable", message="Please try again in a moment."))
-    except WebSocketDisconnect:
-        pass
     finally:
         if conversation is not None:
             channel.detach(conversation, outbox)
         await outbox.close()
 
 
-async def _open(bots: BotService, channel: WebChannel, outbox: Outbox, hello: Hello) -> str:
+async def _open(bots: BotService, channel: WebChannel, outbox: SocketOutbox, hello: Hello) -> str:
     """Continue the widget's conversation when it is one of ours, else start a new one with the greeting."""
     given = hello.conversation_id
     if given is not None and CONVERSATION_ID.match(given) and await bots.exists(CHANNEL, given):
@@ -230,7 +223,7 @@ async def _open(bots: BotService, channel: WebChannel, outbox: Outbox, hello: He
     return conversation
 
 
-async def _customer_event(bots: BotService, conversation: str, message: _Frame, outbox: Outbox) -> None:
+async def _customer_event(bots: BotService, conversation: str, message: _Frame, outbox: SocketOutbox) -> None:
     payload: dict[str, Any] = {"conversation": conversation}
     match message:
         case Message(id=frame_id, text=text):

@@ -1,0 +1,51 @@
+"""What every WebSocket of ours shares: a per-socket outbox (a slow reader never holds up anyone else) and one
+receive loop that yields each frame's data until the peer goes away."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import WebSocket
+from litestar.exceptions import WebSocketDisconnect
+
+__all__ = ("POLICY_VIOLATION", "SocketOutbox", "frames")
+
+POLICY_VIOLATION = 1008
+
+
+class SocketOutbox:
+    """Queues text frames for one socket and sends them in order from its own task."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
+        self.socket = socket
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.task = asyncio.create_task(self._run())
+
+    def deliver(self, text: str) -> None:
+        self.queue.put_nowait(text)
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                await self.socket.send_text(await self.queue.get())
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return  # the receive loop notices the disconnect and cleans up
+
+    async def close(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+async def frames(socket: WebSocket[Any, Any, Any]) -> AsyncIterator[str | bytes]:
+    """Each received frame's text (or bytes), until the peer disconnects."""
+    try:
+        while True:
+            event = await socket.receive()
+            if event["type"] == "websocket.disconnect":
+                return
+            text, data = event.get("text"), event.get("bytes")
+            yield text if isinstance(text, str) else data if isinstance(data, bytes) else b""
+    except WebSocketDisconnect:
+        return
