@@ -1,1 +1,1 @@
-"""The Reflex cockpit a salesperson uses live (placeholder until the cockpit issue)."""
+"""The Reflex cockpit a salesperson uses live, and the sales lead's review."""

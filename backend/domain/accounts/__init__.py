@@ -1,5 +1,5 @@
-from backend.domain.accounts.auth import AuthMiddleware, CurrentUser
+from backend.domain.accounts.auth import AuthMiddleware
 from backend.domain.accounts.controllers import AuthController, UserController
 from backend.domain.accounts.services import AccountService
 
-__all__ = ("AccountService", "AuthController", "AuthMiddleware", "CurrentUser", "UserController")
+__all__ = ("AccountService", "AuthController", "AuthMiddleware", "UserController")

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any, TypeAlias
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from backend.db.models import User
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.services import services_of
 
-# Public: health checks, logging in, API docs, and (later) the bot webhooks that carry their own secrets.
+# Public: health checks, logging in, API docs, and the bot endpoints (the Telegram webhook carries its own secret).
 # Sockets under /ws/ authenticate in their handler, so that a refused socket is closed with code 1008.
 PUBLIC_PATHS = ["^/health$", "^/auth/login$", "^/schema", "^/bots/", "^/ws/"]
-
-CurrentUser: TypeAlias = User
 
 
 def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:

@@ -23,7 +23,7 @@ async def health(request: Request[Any, Any, Any], services: ServicesDep) -> Resp
         checks["database"] = "ok"
     except Exception:
         checks["database"] = "down"
-    # The database is essential; later checks (LLM, vector store) can only degrade the service.
+    # The database is essential: without it nothing typed can be stored, so the service is down.
     if checks["database"] == "down":
         status: CheckStatus = "down"
     elif any(v != "ok" for v in checks.values()):

@@ -3,17 +3,12 @@
 The conversation id is made here (random, so nobody can guess another customer's chat) and kept by the widget
 in localStorage; reconnecting with it brings the transcript back. Each customer message carries the widget's own
 id and is stored before its ``ack`` (event ``<conversation>:<id>``), so a message sent twice — a double click, a
-resend after a reconnect — is stored and answered once. Frames (JSON, ``type`` first):
-
-    widget -> server   hello {conversation_id?, language?} | message {id, text} | button {id, data}
-                       | contact {id, name, phone, consent: true}
-    server -> widget   welcome {conversation_id, transcript} | ack {id, duplicate} | typing
-                       | reply {from: bot|salesperson, text, buttons, ask_contact} | error {code, message, id?}
+resend after a reconnect — is stored and answered once. The frames are the models of
+backend/domain/protocol/widget.py, described in docs/widget-protocol.md.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import time
@@ -23,12 +18,12 @@ from typing import Any
 
 import structlog
 from litestar import Request, Response, WebSocket, get, websocket
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backend.domain.bots.dialog import BotReply
 from backend.domain.bots.service import MAX_TEXT, BotService, CustomerEvent
+from backend.domain.protocol import widget as w
 from backend.domain.sockets import POLICY_VIOLATION, SocketOutbox, frames
-from backend.errors import InvalidInput, NotFound
+from backend.errors import NotFound
 from backend.services import ServicesDep
 from backend.settings import WidgetSettings
 
@@ -39,70 +34,7 @@ log = structlog.get_logger(__name__)
 CHANNEL = "web"
 ASSETS = Path(__file__).parents[1] / "widget"
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
-MAX_FRAME = 16_384
 BURST, PER_SECOND = 20, 2.0  # messages a widget may send at once, and on average
-
-
-class _Frame(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Hello(_Frame):
-    type: str = Field(pattern="^hello$")
-    conversation_id: str | None = None
-    language: str = Field(default="", max_length=16)
-
-
-class Message(_Frame):
-    type: str = Field(pattern="^message$")
-    id: str = Field(min_length=1, max_length=100)
-    text: str = Field(min_length=1, max_length=MAX_TEXT)
-
-
-class Button(_Frame):
-    type: str = Field(pattern="^button$")
-    id: str = Field(min_length=1, max_length=100)
-    data: str = Field(pattern="^(human|contact)$")
-
-
-class Contact(_Frame):
-    type: str = Field(pattern="^contact$")
-    id: str = Field(min_length=1, max_length=100)
-    name: str = Field(default="", max_length=200)
-    phone: str = Field(min_length=3, max_length=64)
-    consent: bool
-
-
-FRAMES: dict[str, type[_Frame]] = {"hello": Hello, "message": Message, "button": Button, "contact": Contact}
-
-
-class FrameError(InvalidInput):
-    def __init__(self, code: str, message: str, frame_id: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.frame_id = code, frame_id
-
-
-def parse_frame(raw: str | bytes) -> _Frame:
-    if len(raw) > MAX_FRAME:
-        raise FrameError("too_large", f"Frames are limited to {MAX_FRAME} bytes.")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FrameError("invalid_json", "The frame is not JSON.") from exc
-    kind = data.get("type") if isinstance(data, dict) else None
-    model = FRAMES.get(kind) if isinstance(kind, str) else None
-    if model is None:
-        raise FrameError("unknown_type", f"Unknown frame type {kind!r}; expected one of {sorted(FRAMES)}.")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        frame_id = data.get("id") if isinstance(data.get("id"), str) else None
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise FrameError("invalid_frame", problems, frame_id) from exc
-
-
-def frame(kind: str, **fields: Any) -> str:
-    return json.dumps({"type": kind, **fields}, ensure_ascii=False)
 
 
 class WebChannel:
@@ -127,14 +59,15 @@ class WebChannel:
     async def send(self, conversation: str, replies: list[BotReply], sender: str = "bot") -> None:
         for outbox in self.sockets.get(conversation, ()):
             for reply in replies:
-                buttons = [{"label": label, "data": data} for label, data in reply.buttons]
-                outbox.deliver(
-                    frame("reply", **{"from": sender}, text=reply.text, buttons=buttons, ask_contact=reply.ask_contact)
+                buttons = [w.ReplyButton(label=label, data=data) for label, data in reply.buttons]
+                shown = w.Reply.model_validate(
+                    {"from": sender, "text": reply.text, "buttons": buttons, "ask_contact": reply.ask_contact}
                 )
+                outbox.deliver(w.encode(shown))
 
     async def typing(self, conversation: str) -> None:
         for outbox in self.sockets.get(conversation, ()):
-            outbox.deliver(frame("typing"))
+            outbox.deliver(w.encode(w.Typing()))
 
     def attach(self, conversation: str, outbox: SocketOutbox) -> None:
         self.sockets.setdefault(conversation, set()).add(outbox)
@@ -181,30 +114,30 @@ async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) ->
     try:
         async for raw in frames(socket):
             try:
-                message = parse_frame(raw)
-                if isinstance(message, Hello):
+                message = w.parse_frame(raw)
+                if isinstance(message, w.Hello):
                     if conversation is not None:
-                        raise FrameError("already_open", "hello comes once per socket.")
+                        raise w.FrameError("already_open", "hello comes once per socket.")
                     conversation = await _open(bots, channel, outbox, message)
                 elif conversation is None:
-                    raise FrameError("hello_first", "Send hello first.")
+                    raise w.FrameError("hello_first", "Send hello first.")
                 elif not bucket.take():
-                    raise FrameError("rate_limited", "Too many messages; wait a moment.", getattr(message, "id", None))
+                    frame_id = getattr(message, "id", None)
+                    raise w.FrameError("rate_limited", "Too many messages; wait a moment.", frame_id)
                 else:
                     await _customer_event(bots, conversation, message, outbox)
-            except FrameError as exc:
-                extra = {"id": exc.frame_id} if exc.frame_id else {}
-                outbox.deliver(frame("error", code=exc.code, message=exc.message, **extra))
+            except w.FrameError as exc:
+                outbox.deliver(w.encode(w.Error(code=exc.code, message=exc.message, id=exc.frame_id)))
             except Exception:
                 log.exception("web_widget_frame_failed")
-                outbox.deliver(frame("error", code="unavailable", message="Please try again in a moment."))
+                outbox.deliver(w.encode(w.Error(code="unavailable", message="Please try again in a moment.")))
     finally:
         if conversation is not None:
             channel.detach(conversation, outbox)
         await outbox.close()
 
 
-async def _open(bots: BotService, channel: WebChannel, outbox: SocketOutbox, hello: Hello) -> str:
+async def _open(bots: BotService, channel: WebChannel, outbox: SocketOutbox, hello: w.Hello) -> str:
     """Continue the widget's conversation when it is one of ours, else start a new one with the greeting."""
     given = hello.conversation_id
     if given is not None and CONVERSATION_ID.match(given) and await bots.exists(CHANNEL, given):
@@ -215,27 +148,33 @@ async def _open(bots: BotService, channel: WebChannel, outbox: SocketOutbox, hel
     channel.attach(conversation, outbox)
     said = await bots.transcript(CHANNEL, conversation)
     # What the customer saw: not the /start nor the buttons' codes (the buttons' answers follow them).
-    transcript = [{"from": t["from"], "text": t["text"]} for t in said if t.get("kind") not in ("start", "callback")]
-    outbox.deliver(frame("welcome", conversation_id=conversation, transcript=transcript))
+    transcript = [
+        w.Said.model_validate({"from": t["from"], "text": t["text"]})
+        for t in said
+        if t.get("kind") not in ("start", "callback")
+    ]
+    outbox.deliver(w.encode(w.Welcome(conversation_id=conversation, transcript=transcript)))
     if new:
         payload = {"conversation": conversation, "kind": "start", "language": hello.language}
         await bots.receive(CHANNEL, f"{conversation}:start", payload)
     return conversation
 
 
-async def _customer_event(bots: BotService, conversation: str, message: _Frame, outbox: SocketOutbox) -> None:
+async def _customer_event(bots: BotService, conversation: str, message: w.WidgetFrame, outbox: SocketOutbox) -> None:
     payload: dict[str, Any] = {"conversation": conversation}
     match message:
-        case Message(id=frame_id, text=text):
+        case w.Message(id=frame_id, text=text):
             payload.update(kind="text", text=text.strip()[:MAX_TEXT])
-        case Button(id=frame_id, data=data):
+        case w.Button(id=frame_id, data=data):
             payload.update(kind="callback", text=data)
-        case Contact(id=frame_id, name=name, phone=phone, consent=consent):
+        case w.Contact(id=frame_id, name=name, phone=phone, consent=consent):
             if not consent:
-                raise FrameError("consent_required", "We keep a contact only with the customer's consent.", frame_id)
+                raise w.FrameError("consent_required", "We keep a contact only with the customer's consent.", frame_id)
             payload.update(kind="contact", phone=phone.strip(), name=name.strip())
+        case _:
+            raise w.FrameError("already_open", "hello comes once per socket.")
     stored = await bots.receive(CHANNEL, f"{conversation}:{frame_id}", payload)
-    outbox.deliver(frame("ack", id=frame_id, duplicate=not stored))
+    outbox.deliver(w.encode(w.Ack(id=frame_id, duplicate=not stored)))
 
 
 @cache
