@@ -16,8 +16,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import structlog
+from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from backend.domain.protocol.cockpit import parse_server_event
 
 __all__ = ("BackendError", "ClientFiles", "CockpitLink", "TeamReview", "login", "save_language")
 
@@ -25,6 +29,8 @@ OnEvent = Callable[[dict[str, Any]], Awaitable[None]]
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)  # seconds between reconnect attempts, the last one repeating
 POLICY_VIOLATION = 1008
 RESEND_AFTER = 1.0  # seconds before resending a message the backend could not store
+
+log = structlog.get_logger(__name__)
 
 
 class BackendError(Exception):
@@ -191,7 +197,9 @@ class CockpitLink:
                     attempt = 0
                     await self._on_connect(ws)
                     async for raw in ws:
-                        await self._receive(json.loads(raw))
+                        event = _parsed(raw)
+                        if event is not None:
+                            await self._receive(event)
             except ConnectionClosed as exc:
                 if exc.rcvd is not None and exc.rcvd.code == POLICY_VIOLATION:
                     await self._status(False, "not_authenticated")
@@ -219,6 +227,7 @@ class CockpitLink:
             await self.on_event({"type": "connection", "state": state, "pending": len(self.outbox)})
 
     async def _receive(self, event: dict[str, Any]) -> None:
+        """One server event, already validated against the protocol's models (see :func:`_parsed`)."""
         if event.get("seq") is not None:
             if event["type"] == "session":
                 self.session_id = event["session_id"]
@@ -299,3 +308,14 @@ class CockpitLink:
 
     async def end_session(self) -> None:
         await self._send({"type": "end_session"})
+
+
+def _parsed(raw: str | bytes) -> dict[str, Any] | None:
+    """A server event parsed with the protocol's own models (backend/domain/protocol/cockpit.py), as the plain
+    data the view model reads; an event that does not match them is logged and skipped, never half-shown."""
+    try:
+        event = parse_server_event(raw)
+    except ValidationError:
+        log.warning("cockpit_event_invalid", exc_info=True)
+        return None
+    return event.model_dump(mode="json")

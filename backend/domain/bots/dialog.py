@@ -14,7 +14,7 @@ from backend.domain.copilot.conversation import Conversation
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.engine.engine import guess_language
 
-__all__ = ("BotReply", "Dialog", "Turn")
+__all__ = ("BotReply", "BotTurn", "Dialog")
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +87,7 @@ class BotReply:
 
 
 @dataclass
-class Turn:
+class BotTurn:
     """What the dialog decided for one customer event."""
 
     replies: list[BotReply] = field(default_factory=list)
@@ -99,29 +99,29 @@ class Dialog:
     def __init__(self, copilot: Copilot) -> None:
         self.copilot = copilot
 
-    def greet(self, language: str) -> Turn:
+    def greet(self, language: str) -> BotTurn:
         buttons = (
             (say("human_button", language), "human"),
             (say("contact_button", language), "contact"),
         )
-        return Turn([BotReply(say("greeting", language), buttons)])
+        return BotTurn([BotReply(say("greeting", language), buttons)])
 
-    def help(self, language: str) -> Turn:
-        return Turn([BotReply(say("help", language))])
+    def help(self, language: str) -> BotTurn:
+        return BotTurn([BotReply(say("help", language))])
 
-    def text_only(self, language: str) -> Turn:
-        return Turn([BotReply(say("text_only", language))])
+    def text_only(self, language: str) -> BotTurn:
+        return BotTurn([BotReply(say("text_only", language))])
 
-    def handover(self, language: str, reason: str, has_contact: bool) -> Turn:
+    def handover(self, language: str, reason: str, has_contact: bool) -> BotTurn:
         replies = [BotReply(say("handover", language))]
         if not has_contact:
             replies.append(BotReply(say("ask_contact", language), ask_contact=True))
-        return Turn(replies, handover=reason)
+        return BotTurn(replies, handover=reason)
 
-    def contact_shared(self, language: str, name: str) -> Turn:
-        return Turn([BotReply(say("contact_thanks", language, name=name))], handover="contact_shared")
+    def contact_shared(self, language: str, name: str) -> BotTurn:
+        return BotTurn([BotReply(say("contact_thanks", language, name=name))], handover="contact_shared")
 
-    async def answer(self, customer_texts: list[str], collected: dict[str, Any]) -> Turn:
+    async def answer(self, customer_texts: list[str], collected: dict[str, Any]) -> BotTurn:
         """Answer the last customer text, grounded in the knowledge the engine retrieves for the chat so far."""
         text = customer_texts[-1]
         language = guess_language(text)
@@ -139,7 +139,7 @@ class Dialog:
             turn.replies.insert(0, BotReply(say("dont_know", language)))
             turn.archetype = archetype
             return turn
-        turn = Turn([BotReply(reply)], archetype=archetype)
+        turn = BotTurn([BotReply(reply)], archetype=archetype)
         if fast.scores.values.get("purchase_readiness", 0) >= HIGH_INTENT:
             turn.replies.extend(self.handover(language, "high_intent", bool(collected.get("contact"))).replies)
             turn.handover = "high_intent"

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from backend.crypto import DataCipher
 from backend.db import Database
 from backend.db.models import BotConversation, BotUpdate, Lead, OutboxMessage
-from backend.domain.bots.dialog import BotReply, Dialog, Turn
+from backend.domain.bots.dialog import BotReply, BotTurn, Dialog
 from backend.domain.engine.engine import guess_language
 from backend.domain.sessions.store import chat_line
 from backend.errors import ChannelError, InvalidInput, NotFound, ServiceUnavailable
@@ -198,7 +198,7 @@ class BotService:
         )
         return convo
 
-    async def _decide(self, convo: BotConversation, event: CustomerEvent) -> Turn | None:
+    async def _decide(self, convo: BotConversation, event: CustomerEvent) -> BotTurn | None:
         collected = dict(convo.collected)
         language = collected.get("language") or _language(event)
         collected["language"] = language
@@ -209,7 +209,7 @@ class BotService:
         if kind in ("text", "start", "help", "contact", "callback"):
             said = CONTACT_SHARED if kind == "contact" else event.text
             transcript.append({"from": "customer", "kind": kind, "text": said, "at": _now()})
-        turn: Turn | None
+        turn: BotTurn | None
         if convo.human_active:
             turn = None  # a salesperson has taken over: the bot stays silent
         elif kind == "start":
@@ -240,7 +240,7 @@ class BotService:
         convo.collected = collected
         return turn
 
-    async def _hand_over(self, session: Any, convo: BotConversation, turn: Turn) -> None:
+    async def _hand_over(self, session: Any, convo: BotConversation, turn: BotTurn) -> None:
         """The lead and its outbox record in one transaction; a second hand-over updates the same lead."""
         data = {**convo.collected, "handover_reason": turn.handover}
         lead_id = await session.scalar(
