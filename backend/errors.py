@@ -25,6 +25,7 @@ import traceback
 import uuid
 from typing import Any
 
+import asyncpg
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -178,7 +179,7 @@ def _database_unreachable(exc: BaseException) -> bool:
             or isinstance(exc, OperationalError | InterfaceError)
             or (_database_unreachable(exc.orig) if isinstance(exc.orig, BaseException) else False)
         )
-    if type(exc).__name__ in _ASYNCPG_CONNECTION_ERRORS:
+    if isinstance(exc, _ASYNCPG_CONNECTION_ERRORS):
         return True
     if isinstance(exc, ConnectionError | OSError | TimeoutError):
         # Raised by the database driver while connecting or talking to the server, not by anything else.
@@ -187,18 +188,14 @@ def _database_unreachable(exc: BaseException) -> bool:
     return False
 
 
-_ASYNCPG_CONNECTION_ERRORS = frozenset(
-    {
-        "ConnectionDoesNotExistError",
-        "ConnectionFailureError",
-        "CannotConnectNowError",
-        "TooManyConnectionsError",
-        "PostgresConnectionError",
-        "ClientCannotConnectError",
-        "AdminShutdownError",
-        "CrashShutdownError",
-        "InterfaceError",
-    }
+# What asyncpg raises when the server is gone, refuses, or drops the connection.
+_ASYNCPG_CONNECTION_ERRORS = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.InterfaceError,
 )
 
 

@@ -20,7 +20,6 @@ from backend.domain.copilot.copilot import Copilot
 from backend.domain.leads.feed import LeadFeed
 from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.live import SessionHub
-from backend.domain.sessions.relay import SessionRelay
 from backend.domain.sessions.store import SessionStore
 from backend.services import Services
 from backend.settings import Settings
@@ -36,8 +35,7 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
     built = None if copilot else await asyncio.to_thread(build_engine, settings)
     copilot = copilot or built.copilot  # type: ignore[union-attr]
     clients = ClientService(db, settings.data_cipher())
-    hub = SessionHub(copilot, SessionStore(db), clients, idle_seconds=settings.sessions.idle_seconds)
-    relay = SessionRelay(url, hub)
+    hub = SessionHub(copilot, SessionStore(db), clients, idle_seconds=settings.sessions.idle_seconds, database_url=url)
 
     def broadcast(event: p.Event) -> None:
         hub.broadcast(p.encode(event))
@@ -68,7 +66,6 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
         bots=bots,
         pack_edit_lock=asyncio.Lock(),
     )
-    relay.start()
     hub.start()
     leads.start()
     await bots.resume_unprocessed()
@@ -78,7 +75,6 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
     finally:
         probe.cancel()
         await hub.close()
-        await relay.close()
         await bots.close()
         await leads.close()
         if built is not None:

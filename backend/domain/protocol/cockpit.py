@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
+from backend.domain.clients.schemas import ClientOut
 from backend.errors import ProtocolError
 
 __all__ = (
@@ -305,17 +306,6 @@ class CustomerChat(_Part):
     lines: list[ChatLine]
 
 
-class ClientCard(_Part):
-    id: int
-    name: str
-    contact_info: str | None
-    owner_id: int
-    archived: bool
-    archetype: str | None
-    created_at: str
-    updated_at: str
-
-
 class UserCard(_Part):
     id: int
     username: str
@@ -401,7 +391,7 @@ class SessionOpened(_Event):
     """Sent on open/continue, and on resume when the missed events are no longer kept: the whole state."""
 
     type: Literal["session"] = "session"
-    client: ClientCard
+    client: ClientOut  # the client file, as GET /clients/{id} returns it
     summary: str
     key_facts: list[str]
     earlier_sessions: int
@@ -530,11 +520,15 @@ class StoredResponse(_Part):
         found = [self.moves] if self.moves is not None else []
         return found + [MovesResult.model_validate(extra[k]) for k in keys]
 
-    def shown_indicators(self) -> dict[str, Indicator] | None:
-        """The indicators the salesperson saw last: refined by the assessment, else the fast path's."""
-        if self.assessment is not None:
-            return self.assessment.indicators
-        return self.fast_result.indicators if self.fast_result is not None else None
+    def shown_indicators(self) -> dict[str, int]:
+        """The indicator values the salesperson saw last: refined by the assessment, else the fast path's."""
+        shown = self.assessment or self.fast_result
+        return {name: item.value for name, item in shown.indicators.items()} if shown is not None else {}
+
+    def leader(self) -> str:
+        """The archetype leading after the observation ("" when there was no fast result)."""
+        archetypes = self.fast_result.archetypes if self.fast_result is not None else []
+        return archetypes[0].slug if archetypes else ""
 
     def as_json(self) -> dict[str, Any]:
         """The parts that are set, for merging into the stored JSON."""

@@ -87,11 +87,6 @@ def _files(services: ServicesDep) -> PackFiles:
     return PackFiles(settings.pack.dir, settings.data_dir / "pack_versions")
 
 
-def _engine(services: ServicesDep) -> CopilotEngine:
-    engine: CopilotEngine = services.copilot.engine
-    return engine
-
-
 def _applies(kind: str, name: str, files: PackFiles, engine: CopilotEngine, checked: Checked) -> tuple[Applies, str]:
     if kind == "rules" and name != "cues.toml":
         if engine.rules.directory.resolve() != files.folder(kind).resolve():
@@ -157,7 +152,7 @@ class PackEditController(Controller):
     ) -> PackSaved:
         spec = check_name(kind, name)
         files = _files(services)
-        engine = _engine(services)
+        engine = services.copilot.engine
         # Browsers' text areas may send CRLF; the knowledge loader expects '\n' around the front matter.
         text = data.text.replace("\r\n", "\n")
         async with services.pack_edit_lock:  # one save at a time: each is checked against the pack as the last left it

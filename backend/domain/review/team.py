@@ -18,6 +18,7 @@ from backend.crypto import DataCipher
 from backend.db import Database
 from backend.db.models import Client, ClientSession, Feedback, Interaction, KnowledgeProposal, User
 from backend.domain.audit import add_entry
+from backend.domain.protocol import cockpit as p
 from backend.errors import Conflict, NotFound
 from backend.redaction import Redactor
 
@@ -30,14 +31,6 @@ EXPORT_SYSTEM = (
     "You are Sufler, a co-pilot for a salesperson of electric cars in a live conversation. From the salesperson's "
     "observation and the analysis, suggest the next move of the requested kind, with a short reason."
 )
-
-
-def shown_indicators(response: dict[str, Any] | None) -> dict[str, int]:
-    """The indicator values the salesperson saw last for an observation (refined by the LLM when it answered)."""
-    response = response or {}
-    return indicator_values(
-        (response.get("assessment") or {}).get("indicators") or (response.get("fast_result") or {}).get("indicators")
-    )
 
 
 def indicator_values(indicators: dict[str, Any] | None) -> dict[str, int]:
@@ -83,22 +76,6 @@ _FOR_EXAMPLES = (
     _RESPONSE[("fast_result", "language")].astext.label("language"),
     _RESPONSE[("fast_result", "knowledge", 0, "slug")].astext.label("module"),
 )
-
-
-def leader(response: dict[str, Any] | None) -> str:
-    archetypes = ((response or {}).get("fast_result") or {}).get("archetypes") or []
-    return str(archetypes[0]["slug"]) if archetypes else ""
-
-
-def shown_moves(response: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Every move shown for an observation, first batch first ("moves", then "moves_1", "moves_2"...)."""
-    response = response or {}
-    batches = sorted((k for k in response if k == "moves" or k.startswith("moves_")), key=lambda k: (len(k), k))
-    return [
-        {**move, "batch": 0 if key == "moves" else int(key.split("_")[1])}
-        for key in batches
-        for move in (response[key] or {}).get("moves", [])
-    ]
 
 
 class TeamReview:
@@ -188,6 +165,7 @@ class TeamReview:
         ratings: dict[str, Counter[str]] = {}
         for _, suggestion_id, rating in votes:
             ratings.setdefault(suggestion_id, Counter())["up" if rating > 0 else "down"] += 1
+        shown_steps = [(step, p.StoredResponse.model_validate(step.ai_response or {})) for step in steps]
         return {
             "session_id": row.id,
             "client_id": row.client_id,
@@ -202,21 +180,22 @@ class TeamReview:
                     "at": step.created_at.isoformat(),
                     "kind": step.kind,
                     "text": step.user_input,
-                    "archetype": leader(step.ai_response),
-                    "indicators": shown_indicators(step.ai_response),
+                    "archetype": shown.leader(),
+                    "indicators": shown.shown_indicators(),
                     "moves": [
                         {
-                            "id": m["id"],
-                            "kind": m["kind"],
-                            "text": m["text"],
-                            "batch": m["batch"],
-                            "up": ratings.get(m["id"], Counter())["up"],
-                            "down": ratings.get(m["id"], Counter())["down"],
+                            "id": m.id,
+                            "kind": m.kind,
+                            "text": m.text,
+                            "batch": batch.batch,
+                            "up": ratings.get(m.id, Counter())["up"],
+                            "down": ratings.get(m.id, Counter())["down"],
                         }
-                        for m in shown_moves(step.ai_response)
+                        for batch in shown.batches()
+                        for m in batch.moves
                     ],
                 }
-                for step in steps
+                for step, shown in shown_steps
             ],
         }
 

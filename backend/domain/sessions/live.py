@@ -25,6 +25,7 @@ from backend.domain.copilot.conversation import RECENT_TURNS_KEPT, Conversation,
 from backend.domain.copilot.copilot import Copilot, Emit
 from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.events import EventLog
+from backend.domain.sessions.relay import SessionRelay
 from backend.domain.sessions.store import SessionStore, StoredSession
 from backend.errors import Conflict, InvalidInput
 
@@ -45,6 +46,10 @@ class Relay(Protocol):
 
     def publish(self, session_id: int, event: p.Event) -> None: ...
 
+    def announce(self, session_id: int) -> None: ...
+
+    def withdraw(self, session_id: int) -> None: ...
+
 
 def rebuild(copilot: Copilot, stored: StoredSession) -> Conversation:
     """The conversation as it was: fast-path state replayed from the stored observations, memory from the row.
@@ -60,7 +65,6 @@ def rebuild(copilot: Copilot, stored: StoredSession) -> Conversation:
     conv.summary = stored.session.summary
     if conv.summary:
         conv.turns = conv.turns[-RECENT_TURNS_KEPT:]  # the rest is in the summary
-    conv.assessment, conv.shown_moves = None, []
     return conv
 
 
@@ -95,7 +99,7 @@ class LiveSession:
         self._load(stored, conv)
 
     def _load(self, stored: StoredSession, conv: Conversation) -> None:
-        self.client = p.ClientCard.model_validate(self.clients.out(stored.client).model_dump(mode="json"))
+        self.client = self.clients.out(stored.client)
         self.ended = stored.session.ended_at is not None
         self.earlier_sessions = len(stored.earlier)
         self.customer_chat = stored.customer_chat
@@ -115,7 +119,6 @@ class LiveSession:
                 assessment=response.assessment,
                 moves=response.moves,
             )
-            self.conv.interaction_id = observations[-1].id
             self.batch = len(response.batches()) - 1 if response.moves else 0
 
     async def reload(self) -> None:
@@ -164,9 +167,6 @@ class LiveSession:
             latest.assessment = _part(p.AssessmentResult, event)
         elif isinstance(event, p.MovesEvent):
             latest.moves = _part(p.MovesResult, event)
-
-    def missed(self, last_seq: int) -> list[str] | None:
-        return self.events.since(last_seq)
 
     def chat_line(self, speaker: str, text: str, action: str = "said") -> None:
         """The customer's chat moved on: someone said something (action "said", "replied") or the bot took over
@@ -371,13 +371,20 @@ class SessionHub:
     """
 
     def __init__(
-        self, copilot: Copilot, store: SessionStore, clients: ClientService, *, idle_seconds: float = 300.0
+        self,
+        copilot: Copilot,
+        store: SessionStore,
+        clients: ClientService,
+        *,
+        idle_seconds: float = 300.0,
+        database_url: str | None = None,
     ) -> None:
+        """``database_url``: relay events to the other backend processes on that database (None: this one only)."""
         self.copilot = copilot
         self.store = store
         self.clients = clients
         self.idle_seconds = idle_seconds
-        self.relay: SessionRelayLike | None = None
+        self.relay = SessionRelay(database_url, self) if database_url is not None else None
         self.sessions: dict[int, LiveSession] = {}
         self.peers: set[Subscriber] = set()
         self._loading: dict[int, asyncio.Lock] = {}
@@ -468,6 +475,8 @@ class SessionHub:
 
     def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep())
+        if self.relay is not None:
+            self.relay.start()
 
     async def _sweep(self) -> None:
         while True:
@@ -504,9 +513,5 @@ class SessionHub:
             self._sweeper.cancel()
         for live in self.sessions.values():
             await live.close()
-
-
-class SessionRelayLike(Relay, Protocol):
-    def announce(self, session_id: int) -> None: ...
-
-    def withdraw(self, session_id: int) -> None: ...
+        if self.relay is not None:
+            await self.relay.close()

@@ -18,14 +18,16 @@ import contextlib
 import json
 import uuid
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
 
 from backend.db import asyncpg_dsn
 from backend.domain.protocol import cockpit as p
-from backend.domain.sessions.live import SessionHub
+
+if TYPE_CHECKING:  # the hub makes its relay
+    from backend.domain.sessions.live import SessionHub
 
 __all__ = ("SessionRelay",)
 
@@ -44,7 +46,6 @@ class SessionRelay:
         self._outgoing: asyncio.Queue[str] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
-        hub.relay = self
 
     # ---- what the hub calls ---------------------------------------------------------------------------
 

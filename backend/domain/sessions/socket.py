@@ -138,7 +138,7 @@ class Connection:
                 await self.hub.clients.check_session(session_id, self.user)
                 live = await self.hub.get(session_id)
                 self._watch(live)
-                missed = live.missed(last_seq)
+                missed = live.events.since(last_seq)
                 for text in missed if missed is not None else [live.snapshot()]:
                     self.outbox.deliver(text)
             case p.Observation(text=text, client_message_id=cmid):

@@ -33,7 +33,7 @@ class StoredSession:
 def chat_line(speaker: str, text: str) -> dict[str, str]:
     """One line of a customer's chat as the cockpit shows it (:class:`~backend.domain.protocol.cockpit.ChatLine`);
     speaker: customer | bot | salesperson."""
-    return p.ChatLine.model_validate({"speaker": speaker, "text": text}).model_dump()
+    return {"speaker": speaker, "text": text}
 
 
 @dataclass(frozen=True, slots=True)
