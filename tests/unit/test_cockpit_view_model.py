@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cockpit import cockpit
-from cockpit.view_model import Screen, apply, chips
+from cockpit.view_models.live import Screen, apply, chips
 
 INDICATORS = {
     "purchase_readiness": {

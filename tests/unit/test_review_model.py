@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cockpit import review_model as rm
+from cockpit.view_models import review as rm
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -12,10 +12,10 @@ import reflex as rx
 import structlog
 from reflex.event import EventHandler
 
-from cockpit import view_model
 from cockpit.api import BackendError, ClientFiles, CockpitLink, login, save_language
 from cockpit.texts import t
-from cockpit.view_model import Screen, apply
+from cockpit.view_models import live as view_model
+from cockpit.view_models.live import Screen, apply
 
 log = structlog.get_logger(__name__)
 

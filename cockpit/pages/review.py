@@ -7,11 +7,11 @@ from typing import Any
 
 import reflex as rx
 
-from cockpit.components import TAP, banner, empty_note, tr
-from cockpit.review_model import ANY, INDICATORS
-from cockpit.review_state import PACK_KINDS
-from cockpit.review_state import ReviewState as R
+from cockpit.components.common import TAP, banner, empty_note, tr
+from cockpit.state.review import PACK_KINDS
+from cockpit.state.review import ReviewState as R
 from cockpit.texts import TEXTS
+from cockpit.view_models.review import ANY, INDICATORS
 
 
 def labelled_select(label: str, value: rx.Var, on_change: Any, *items: rx.Component) -> rx.Component:

@@ -8,10 +8,10 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from cockpit import review_model as rm
 from cockpit.api import BackendError, TeamReview
-from cockpit.state import BACKEND_URL, CockpitState
+from cockpit.state.live import BACKEND_URL, CockpitState
 from cockpit.texts import t
+from cockpit.view_models import review as rm
 
 PACK_KINDS = ("rules", "archetypes", "knowledge")
 

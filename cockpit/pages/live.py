@@ -1,0 +1,91 @@
+"""The live screen: a client's conversation, the next moves and the analysis, mobile-first."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cockpit.components.advice import advisor_panel, analysis, knowledge_cards, next_moves, strategy_panel
+from cockpit.components.clients import client_panel, inbox_panel
+from cockpit.components.common import TAP, banner, tr
+from cockpit.components.conversation import customer_chat_panel, terminal
+from cockpit.pages.review import review_panel
+from cockpit.state.live import CockpitState as S
+from cockpit.state.review import ReviewState as R
+
+
+def header() -> rx.Component:
+    return rx.hstack(
+        rx.heading("Sufler", size="5"),
+        rx.text(S.client_name, weight="bold", truncate=True),
+        rx.spacer(),
+        rx.button(
+            tr("leads"),
+            rx.badge(S.inbox.length(), color_scheme=rx.cond(S.inbox.length() > 0, "red", "gray")),
+            on_click=S.toggle_inbox,
+            variant="soft",
+            aria_label="lead inbox",
+            min_height=TAP,
+        ),
+        rx.cond(
+            S.is_lead,
+            rx.button(tr("review"), on_click=R.toggle_review, variant="soft", aria_label="review", min_height=TAP),
+        ),
+        rx.segmented_control.root(
+            rx.segmented_control.item("PL", value="pl"),
+            rx.segmented_control.item("EN", value="en"),
+            value=S.language,
+            on_change=S.set_language_to,
+            aria_label="language",
+        ),
+        rx.icon_button(rx.icon("log_out"), on_click=S.log_out, variant="ghost", aria_label=tr("logout"), size="3"),
+        width="100%",
+        align="center",
+        wrap="wrap",
+        padding_y="0.5em",
+    )
+
+
+def cockpit_page() -> rx.Component:
+    return rx.container(
+        rx.vstack(
+            header(),
+            banner(S.connection_note, "red", "wifi_off"),
+            banner(S.llm_note, "amber", "bot"),
+            banner(S.rules_error, "red", "file_warning"),
+            banner(S.error, "red", "triangle_alert"),
+            rx.cond(S.show_inbox, inbox_panel()),
+            rx.cond(R.show_review, review_panel()),
+            rx.cond(~R.show_review & (S.session_id == 0), client_panel()),
+            rx.cond(
+                ~R.show_review & (S.session_id != 0),
+                rx.grid(
+                    rx.vstack(
+                        rx.cond(S.customer_channel != "", customer_chat_panel()),
+                        terminal(),
+                        next_moves(),
+                        width="100%",
+                    ),
+                    rx.vstack(
+                        analysis(),
+                        knowledge_cards(),
+                        rx.hstack(
+                            rx.button(tr("strategy"), on_click=S.open_strategy, variant="outline", min_height=TAP),
+                            rx.button(tr("advisor"), on_click=S.toggle_advisor, variant="outline", min_height=TAP),
+                            rx.button(tr("client"), on_click=S.choose_client, variant="ghost", min_height=TAP),
+                            wrap="wrap",
+                        ),
+                        rx.cond(S.show_strategy, strategy_panel()),
+                        rx.cond(S.show_advisor, advisor_panel()),
+                        width="100%",
+                    ),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="4",
+                    width="100%",
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        size="4",
+        padding_x="0.75em",
+    )
