@@ -25,6 +25,7 @@ from backend.domain.review.editing import PackEditController
 from backend.domain.sessions.socket import cockpit_socket
 from backend.errors import exception_handlers
 from backend.http_headers import add_security_headers
+from backend.inputs import check_request
 from backend.lifespan import running_services
 from backend.logs import RequestIdMiddleware, add_request_id_header, configure_logging
 from backend.services import dependencies
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
         dependencies=dependencies,
         middleware=[RequestIdMiddleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        before_request=check_request,
         before_send=[add_request_id_header, add_security_headers],
         openapi_config=OpenAPIConfig(
             title="Sufler", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]

@@ -9,6 +9,7 @@
     ├── InvalidInput               422 invalid_input         pack.PackError (and RuleError), replay.ReplayError,
     │   │                                                    bots.channels.web.FrameError
     │   └── ProtocolError          400 (its own code)        a cockpit socket message that is not valid
+    ├── UnsupportedMediaType       415 unsupported_media_type
     ├── RateLimited                429 rate_limited
     └── ServiceUnavailable         503 service_unavailable   backup.BackupError
         ├── DatabaseUnavailable    503 database_unavailable  only when the database cannot be reached
@@ -45,6 +46,7 @@ __all__ = (
     "RateLimited",
     "ServiceUnavailable",
     "SuflerError",
+    "UnsupportedMediaType",
     "describe",
     "exception_handlers",
 )
@@ -93,6 +95,12 @@ class InvalidInput(SuflerError):
     default_message = "The request is not valid."
 
 
+class UnsupportedMediaType(SuflerError):
+    status_code = 415
+    code = "unsupported_media_type"
+    default_message = "The request body is not in a format this endpoint accepts."
+
+
 class RateLimited(SuflerError):
     status_code = 429
     code = "rate_limited"
@@ -134,9 +142,12 @@ class ProtocolError(InvalidInput):
 
     status_code = 400
 
-    def __init__(self, code: str, message: str, details: list[str] | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, details: list[str] | None = None, client_message_id: str | None = None
+    ) -> None:
         super().__init__(message, details=details or [])
         self.code = code
+        self.client_message_id = client_message_id  # when the message got far enough to name it
 
 
 _HTTP_CODES = {

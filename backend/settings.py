@@ -159,6 +159,12 @@ class CockpitSettings(_Section):
     backend_url: str | None = Field(
         default=None, description="How the cockpit reaches the backend; unset: the backend `sufler up` started."
     )
+    origins: str | None = Field(
+        default=None,
+        pattern=r"^[^,\s]+(,[^,\s]+)*$",
+        description="Comma-separated origins (e.g. https://sufler.example) whose pages may use a salesperson's "
+        "login cookie (cockpit socket, login, writes); unset: the cockpit and backend on localhost/127.0.0.1.",
+    )
 
 
 class SessionSettings(_Section):
@@ -227,6 +233,13 @@ class Settings(_Section):
     @property
     def production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    def trusted_origins(self) -> frozenset[str]:
+        """Origins whose pages may act with a salesperson's cookie: set, else the embedded default's URLs."""
+        if self.cockpit.origins:
+            return frozenset(self.cockpit.origins.split(","))
+        ports = {self.cockpit.port, self.server.port}
+        return frozenset(f"http://{host}:{port}" for host in ("localhost", "127.0.0.1") for port in ports)
 
     @model_validator(mode="after")
     def _production_secrets(self) -> Self:

@@ -26,6 +26,8 @@ from backend.domain.protocol.cockpit import parse_server_event
 __all__ = ("BackendError", "ClientFiles", "CockpitLink", "TeamReview", "login", "save_language")
 
 OnEvent = Callable[[dict[str, Any]], Awaitable[None]]
+# Errors after which the same message may succeed later; any other error refuses the message as it is.
+TRANSIENT_ERRORS = frozenset({"database_unavailable", "service_unavailable", "internal_error", "rate_limited"})
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)  # seconds between reconnect attempts, the last one repeating
 POLICY_VIOLATION = 1008
 RESEND_AFTER = 1.0  # seconds before resending a message the backend could not store
@@ -239,8 +241,11 @@ class CockpitLink:
         if event["type"] == "ack":
             self.outbox.pop(event["client_message_id"], None)
         elif event["type"] == "error" and event.get("client_message_id") in self.outbox:
-            # Not stored (e.g. the database is restarting): keep it and try again shortly.
-            asyncio.get_running_loop().call_later(RESEND_AFTER, self._resend, event["client_message_id"])
+            if event["code"] in TRANSIENT_ERRORS:
+                # Not stored (e.g. the database is restarting): keep it and try again shortly.
+                asyncio.get_running_loop().call_later(RESEND_AFTER, self._resend, event["client_message_id"])
+            else:  # refused as it is (too long, a character that cannot be stored): sending again cannot help
+                self.outbox.pop(event["client_message_id"])
         await self.on_event(event)
 
     def _resend(self, client_message_id: str) -> None:

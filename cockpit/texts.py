@@ -45,6 +45,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The database is briefly unavailable — retrying.",
     },
     "error_conflict": {"pl": "Ta sesja jest zakończona.", "en": "This session has ended."},
+    "error_bad_request": {
+        "pl": "Tego tekstu nie da się zapisać (zawiera niedozwolony znak) — popraw go i wyślij ponownie.",
+        "en": "This text cannot be stored (it holds a character that is not allowed) — edit it and send again.",
+    },
+    "error_invalid_message": {
+        "pl": "Nie wysłano — wiadomość jest za długa lub niepoprawna; skróć ją i wyślij ponownie.",
+        "en": "Not sent — the message is too long or not valid; shorten it and send again.",
+    },
+    "error_message_too_large": {
+        "pl": "Nie wysłano — wiadomość jest za długa; skróć ją i wyślij ponownie.",
+        "en": "Not sent — the message is too long; shorten it and send again.",
+    },
+    "error_rate_limited": {
+        "pl": "Za dużo wiadomości naraz — chwila przerwy, zaraz wyślę ponownie.",
+        "en": "Too many messages at once — pausing briefly, sending again shortly.",
+    },
     "error_not_found": {"pl": "Nie znaleziono.", "en": "Not found."},
     "error_not_authenticated": {"pl": "Błędny login lub hasło.", "en": "Wrong username or password."},
     "login": {"pl": "Zaloguj", "en": "Log in"},

@@ -37,8 +37,24 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             raise NotAuthenticated()
         user = await services_of(connection.app.state).accounts.authenticate(token)
         if _by_cookie(connection) and connection.scope.get("method") not in SAFE_METHODS:
+            refuse_foreign_origin(connection)
             _check_csrf(connection)
         return AuthenticationResult(user=user, auth=token)
+
+
+def foreign_origin(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """A page of another site is behind this request: its Origin (``null`` included) is not one we trust.
+
+    Browsers send Origin on every WebSocket handshake and cross-site write; other programs send none and carry
+    no browser cookie, so a missing Origin is not a foreign page.
+    """
+    origin = connection.headers.get("origin")
+    return origin is not None and origin not in services_of(connection.app.state).settings.trusted_origins()
+
+
+def refuse_foreign_origin(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    if foreign_origin(connection):
+        raise PermissionDenied("This page's site may not act with your Sufler login (SUFLER_COCKPIT_ORIGINS).")
 
 
 def _by_cookie(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:

@@ -10,11 +10,11 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from backend.db.models import User as UserRow
 from backend.domain.accounts.access import ADMIN_ONLY
-from backend.domain.accounts.auth import CSRF_COOKIE
+from backend.domain.accounts.auth import CSRF_COOKIE, refuse_foreign_origin
 from backend.domain.accounts.schemas import LoginRequest, LoginResponse, NewUser, Preferences, User, UserChange
 from backend.domain.accounts.services import AccountService
 from backend.domain.audit import record
-from backend.errors import NotAuthenticated
+from backend.errors import NotAuthenticated, UnsupportedMediaType
 from backend.services import ServicesDep
 
 
@@ -26,6 +26,11 @@ class AuthController(Controller):
     async def login(
         self, data: JSONBody[LoginRequest], request: Request[Any, Any, Any], services: ServicesDep
     ) -> Response[LoginResponse]:
+        # Login CSRF: another site could post a form (text/plain) logging the browser into an account of its
+        # choosing. Only JSON from our own pages (or from programs, which send no Origin) is a login.
+        refuse_foreign_origin(request)
+        if request.content_type[0] != "application/json":
+            raise UnsupportedMediaType("Log in with a JSON body (Content-Type: application/json).")
         accounts: AccountService = services.accounts
         address = request.client.host if request.client else "?"
         services.login_throttle.check(data.username, address)

@@ -12,6 +12,8 @@ import structlog
 from backend.adapters.llm import LLMError
 from backend.domain.copilot.conversation import Conversation
 from backend.domain.copilot.copilot import Copilot
+from backend.domain.copilot.grounding import knowledge_text, unsupported_claims
+from backend.domain.copilot.prompts import MAX_KNOWLEDGE
 from backend.domain.engine.engine import guess_language
 
 __all__ = ("BotReply", "BotTurn", "Dialog")
@@ -91,7 +93,8 @@ class BotTurn:
     """What the dialog decided for one customer event."""
 
     replies: list[BotReply] = field(default_factory=list)
-    handover: str | None = None  # why: asked_for_human | high_intent | cannot_help | contact_shared
+    # why: asked_for_human | high_intent | cannot_help | unsupported_claim | contact_shared
+    handover: str | None = None
     archetype: str | None = None
 
 
@@ -133,10 +136,16 @@ class Dialog:
             turn = self.handover(language, "asked_for_human", bool(collected.get("contact")))
             turn.archetype = archetype
             return turn
-        reply = await self._grounded(conv, text, language)
-        if reply is None:
+        grounded = await self._grounded(conv, text, language)
+        if grounded is None:
             turn = self.handover(language, "cannot_help", bool(collected.get("contact")))
             turn.replies.insert(0, BotReply(say("dont_know", language)))
+            turn.archetype = archetype
+            return turn
+        reply, refused = grounded
+        if refused:  # the model claimed what the facts do not say: the facts instead, and a human follows up
+            turn = self.handover(language, "unsupported_claim", bool(collected.get("contact")))
+            turn.replies.insert(0, BotReply(reply))
             turn.archetype = archetype
             return turn
         turn = BotTurn([BotReply(reply)], archetype=archetype)
@@ -151,19 +160,32 @@ class Dialog:
             turn.replies.append(BotReply(say(question, language)))
         return turn
 
-    async def _grounded(self, conv: Conversation, text: str, language: str) -> str | None:
-        """The LLM's answer from the retrieved knowledge; without an LLM, the facts themselves; None: nothing known."""
+    async def _grounded(self, conv: Conversation, text: str, language: str) -> tuple[str, bool] | None:
+        """The answer from the retrieved knowledge, and whether the model's own answer was refused.
+
+        The LLM's answer is sent only when every number and offer in it is in the retrieved facts; otherwise (and
+        without an LLM) the facts themselves are the answer. None: nothing known.
+        """
         fast = conv.fast
         if fast is None or not fast.knowledge:
             return None
+        pack = self.copilot.engine.pack
+        refused = False
         if self.copilot.llm.available():
             try:
                 messages = self.copilot.prompts.messages("bot_answer", conv, question=text)
                 parts = [delta async for _, delta in self.copilot.llm.stream_text(messages)]
-                if parts:
-                    return "".join(parts).strip()
+                answer = "".join(parts).strip()
+                slugs = [k.slug for k in fast.knowledge[:MAX_KNOWLEDGE]]  # what the prompt carried
+                retrieved = "\n".join(knowledge_text(pack, slugs, lang) for lang in ("pl", "en"))
+                claims = unsupported_claims(answer, retrieved)
+                if answer and not claims:
+                    return answer, False
+                if claims:
+                    log.warning("bot_answer_refused_unsupported", claims=claims)
+                    refused = True
             except LLMError as exc:
                 log.info("bot_llm_unavailable", reason=str(exc))
-        module = self.copilot.engine.pack.knowledge[fast.knowledge[0].slug]
+        module = pack.knowledge[fast.knowledge[0].slug]
         facts = [f.text.get(language) + (" " + say("verify", language) if f.verify else "") for f in module.facts[:2]]
-        return "\n".join([module.summary.get(language), *(f"• {fact}" for fact in facts)])
+        return "\n".join([module.summary.get(language), *(f"• {fact}" for fact in facts)]), refused

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from backend.adapters.llm import Answer, LLMError, LLMUnavailable, OllamaLLM
 from backend.domain.copilot import views
 from backend.domain.copilot.conversation import RECENT_TURNS_KEPT, Conversation, Turn
+from backend.domain.copilot.grounding import Grounds, pack_text
 from backend.domain.copilot.llm_outputs import Assessment, KeyFacts, NextMoves, Strategy, Summary
 from backend.domain.copilot.partial_json import completed_members
 from backend.domain.copilot.prompts import Prompts
@@ -42,6 +43,14 @@ ADVISOR_UNAVAILABLE = {
 }
 
 
+ADVISOR_WITHHELD = {
+    "pl": "Odpowiedź doradcy AI podawała liczby lub obietnice, których baza wiedzy nie potwierdza, więc jej nie "
+    "pokazuję. Zapytaj inaczej albo sprawdź warunki w salonie.",
+    "en": "The AI advisor's answer gave numbers or promises the knowledge base does not support, so it is not "
+    "shown. Ask differently, or check the terms with the showroom.",
+}
+
+
 class Copilot:
     def __init__(self, engine: CopilotEngine, llm: OllamaLLM, prompts: Prompts, memory_token_budget: int) -> None:
         self.engine = engine
@@ -51,6 +60,8 @@ class Copilot:
         # The fast path runs off the event loop so sockets stay responsive. Two threads: ONNX releases the GIL,
         # so two observations embed in parallel on the two cores. Per-session state is never shared between
         # them (a session handles one observation at a time); the model and the index are read-only here.
+        self._sayable_for: object = None  # the pack whose words _sayable holds (the pack can be reloaded)
+        self._sayable: dict[str, Grounds] = {}
         self._engine_threads = ThreadPoolExecutor(max_workers=ENGINE_THREADS, thread_name_prefix="engine")
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
@@ -121,8 +132,13 @@ class Copilot:
             for kind, value in completed_members(text).items():
                 if kind in MOVE_KINDS and kind not in sent and _is_move(value):
                     sent.add(kind)
-                    move = views.move(SuggestedMove(kind, value["text"], value["why"], "llm"), f"{prefix}:{kind}")
-                    emit(p.MoveEvent(interaction_id=iid, batch=batch, **dict(move)))
+                    suggested = SuggestedMove(kind, value["text"], value["why"], "llm")
+                    if not self._unsupported(suggested, conv.language):
+                        emit(
+                            p.MoveEvent(
+                                interaction_id=iid, batch=batch, **dict(views.move(suggested, f"{prefix}:{kind}"))
+                            )
+                        )
 
         mode: p.Mode
         model: str | None
@@ -137,6 +153,13 @@ class Copilot:
                 SuggestedMove(kind, getattr(answer.value, kind).text, getattr(answer.value, kind).why, "llm")
                 for kind in MOVE_KINDS
             ]
+            playbook: list[SuggestedMove] = []
+            for index, move in enumerate(suggested):
+                if claims := self._unsupported(move, conv.language):  # never streamed either (on_text)
+                    log.warning("move_dropped_unsupported", kind=move.kind, claims=claims)
+                    seen = frozenset(conv.shown_moves)
+                    playbook = playbook or self.engine.playbook_moves(conv.fast.archetypes, conv.language, seen)
+                    suggested[index] = playbook[index]  # both in MOVE_KINDS order
             mode, model, reason = "llm", answer.model, None
         conv.shown_moves.extend(m.text for m in suggested)
         result = p.MovesResult(
@@ -162,7 +185,8 @@ class Copilot:
             ):
                 model = answering
                 parts.append(delta)
-                emit(p.AdvisorDelta(interaction_id=interaction_id, delta=delta))
+                if not self._claims("".join(parts), conv.language):  # from the first unsupported claim on: silent
+                    emit(p.AdvisorDelta(interaction_id=interaction_id, delta=delta))
         except LLMError as exc:
             if not parts:
                 text = ADVISOR_UNAVAILABLE.get(conv.language, ADVISOR_UNAVAILABLE["en"])
@@ -170,7 +194,12 @@ class Copilot:
                 emit(p.AdvisorDone(interaction_id=interaction_id, **dict(answer)))
                 return answer
             parts.append(" …")  # the model broke off mid-answer: keep what came, mark it cut
-        answer = p.AdvisorAnswer(mode="llm", model=model, text="".join(parts), reason=None)
+        text, reason = "".join(parts), None
+        if claims := self._claims(text, conv.language):
+            log.warning("advisor_answer_withheld_unsupported", claims=claims)
+            text = ADVISOR_WITHHELD.get(conv.language, ADVISOR_WITHHELD["en"])  # not the claims: they are the attack
+            reason = "unsupported_claim"
+        answer = p.AdvisorAnswer(mode="llm", model=model, text=text, reason=reason)
         emit(p.AdvisorDone(interaction_id=interaction_id, **dict(answer)))
         return answer
 
@@ -186,9 +215,13 @@ class Copilot:
                 version=conv.version,
                 sections=self._playbook_strategy(conv),
             )
-        return p.StrategyResult(
-            mode="llm", model=answer.model, reason=None, version=conv.version, sections=answer.value.model_dump()
-        )
+        sections: dict[str, list[str]] = answer.value.model_dump()
+        for name, items in sections.items():
+            kept = [item for item in items if not self._claims(item, conv.language)]
+            if len(kept) < len(items):
+                log.warning("strategy_items_dropped_unsupported", section=name, dropped=len(items) - len(kept))
+            sections[name] = kept
+        return p.StrategyResult(mode="llm", model=answer.model, reason=None, version=conv.version, sections=sections)
 
     def _playbook_strategy(self, conv: Conversation) -> dict[str, list[str]]:
         lang = conv.language
@@ -217,6 +250,20 @@ class Copilot:
             log.info("memory_not_compacted", reason=str(exc))  # tried again after the next observation
             return None
         return Memory(summary.value.summary, list(facts.value.key_facts), folded)
+
+    def _unsupported(self, move: SuggestedMove, language: str) -> list[str]:
+        """What a move claims that the pack does not say: such a move is not shown; a playbook move of its kind
+        takes its place."""
+        return self._claims(f"{move.text} {move.why}", language)
+
+    def _claims(self, text: str, language: str) -> list[str]:
+        """What ``text`` claims that the pack does not say (a number, an offer, a commitment); see grounding."""
+        pack = self.engine.pack
+        if self._sayable_for is not pack:
+            self._sayable_for, self._sayable = pack, {}
+        if language not in self._sayable:
+            self._sayable[language] = Grounds(pack_text(pack, language))
+        return self._sayable[language].unsupported(text)
 
 
 @dataclass(frozen=True, slots=True)

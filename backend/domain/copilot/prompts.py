@@ -6,7 +6,6 @@ template and the context built here cannot drift apart silently; the data tests 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,12 @@ MAX_KNOWLEDGE = 4
 
 
 def data(text: object, tag: str) -> str:
-    """Wrap people's text in <tag>…</tag>; the same tag inside the text is neutralised so it cannot close early."""
-    body = re.sub(rf"</?\s*{tag}\s*>", "[tag removed]", str(text), flags=re.IGNORECASE)
+    """Wrap people's text (or what a model derived from it) in <tag>…</tag>.
+
+    Every ``<``, ``>`` and ``&`` inside is written as an entity, so the text holds no tag at all: no closer of
+    this or any other tag, however nested or spaced, can end the data early or open a tag of its own.
+    """
+    body = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return f"<{tag}>{body}</{tag}>"
 
 

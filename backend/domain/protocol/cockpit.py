@@ -7,12 +7,14 @@ with a code — never anything else.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from backend.domain.clients.schemas import ClientOut
 from backend.errors import ProtocolError
+from backend.inputs import MAX_DEPTH, UnstorableInput, check, too_deep
 
 __all__ = (
     "MAX_MESSAGE_BYTES",
@@ -157,14 +159,33 @@ _client_messages: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
 def parse_client_message(raw: str | bytes) -> Any:
     """One client message, or :class:`ProtocolError` (message_too_large, malformed_json, unsupported_version,
-    unknown_type, invalid_message)."""
+    unknown_type, invalid_message, bad_request: a value the database cannot store)."""
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > MAX_MESSAGE_BYTES:
         raise ProtocolError("message_too_large", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes ({size} sent).")
     try:
-        return _client_messages.validate_json(raw)
+        if too_deep(raw):
+            raise UnstorableInput("message", f"nested deeper than {MAX_DEPTH} levels")
+        message = _client_messages.validate_json(raw)
+        check(message.model_dump(), "")
     except ValidationError as exc:
-        raise _protocol_error(exc) from None
+        error = _protocol_error(exc)
+    except UnstorableInput as exc:
+        error = ProtocolError(exc.code, "The message cannot be stored: " + exc.message, exc.details)
+    else:
+        return message
+    # Name the message in the error, so the cockpit stops waiting for its acknowledgement (nothing was stored).
+    error.client_message_id = _client_message_id(raw)
+    raise error
+
+
+def _client_message_id(raw: str | bytes) -> str | None:
+    try:
+        value = json.loads(raw) if not too_deep(raw) else None
+    except ValueError:
+        return None
+    cmid = value.get("client_message_id") if isinstance(value, dict) else None
+    return cmid if isinstance(cmid, str) and len(cmid) <= 64 else None
 
 
 def _protocol_error(exc: ValidationError) -> ProtocolError:

@@ -8,12 +8,12 @@ Every frame is one JSON object with a ``type``; ``"v": 1`` is sent by the server
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from backend.errors import InvalidInput
+from backend.inputs import UnstorableInput, parse_json
 
 __all__ = ("MAX_FRAME", "FrameError", "ServerFrame", "WidgetFrame", "encode", "parse_frame")
 
@@ -130,8 +130,10 @@ def parse_frame(raw: str | bytes) -> WidgetFrame:
     if len(raw) > MAX_FRAME:
         raise FrameError("too_large", f"Frames are limited to {MAX_FRAME} bytes.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        data = parse_json(raw)
+    except UnstorableInput as exc:
+        raise FrameError(exc.code, "The message cannot be stored: " + exc.message) from None
+    except ValueError as exc:  # UnicodeDecodeError included
         raise FrameError("invalid_json", "The frame is not JSON.") from exc
     kind = data.get("type") if isinstance(data, dict) else None
     if kind not in WIDGET_FRAME_TYPES:

@@ -11,7 +11,7 @@ import structlog
 from litestar import WebSocket, websocket
 
 from backend.db.models import User
-from backend.domain.accounts.auth import token_from
+from backend.domain.accounts.auth import foreign_origin, token_from
 from backend.domain.accounts.open_sockets import REVALIDATE_SECONDS, OpenSockets
 from backend.domain.bots.service import BotService
 from backend.domain.clients.schemas import ClientIn
@@ -33,6 +33,11 @@ def error_event(code: str, message: str, **extra: Any) -> str:
 
 @websocket("/ws/cockpit")
 async def cockpit_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) -> None:
+    if foreign_origin(socket):
+        # Cross-site WebSocket hijacking: a page on another site would open the socket with the browser's
+        # cookie. Closing before accepting answers the handshake 403; nothing is read or done.
+        await socket.close(code=POLICY_VIOLATION, reason="foreign origin")
+        return
     await socket.accept()
     user = await _authenticate(socket, services)
     if user is None:
@@ -121,7 +126,9 @@ class Connection:
             client_message_id = getattr(message, "client_message_id", None)
             await self._dispatch(message)
         except p.ProtocolError as exc:
-            self.outbox.deliver(error_event(exc.code, exc.message, details=exc.details))
+            self.outbox.deliver(
+                error_event(exc.code, exc.message, details=exc.details, client_message_id=exc.client_message_id)
+            )
         except Exception as exc:
             error = describe(exc)
             if error.status_code >= 500 and error.code != "database_unavailable":

@@ -104,10 +104,10 @@ async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) ->
     widget: WidgetSettings = services.settings.widget
     bots: BotService = services.bots
     channel = bots.channels.get(CHANNEL)
-    await socket.accept()
     if not isinstance(channel, WebChannel) or not widget.allows(socket.headers.get("origin")):
-        await socket.close(code=POLICY_VIOLATION, reason="this site may not open the chat")
+        await socket.close(code=POLICY_VIOLATION, reason="this site may not open the chat")  # before accept: 403
         return
+    await socket.accept()
     outbox = SocketOutbox(socket)
     conversation: str | None = None
     bucket = _Bucket()

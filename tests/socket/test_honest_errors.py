@@ -1,0 +1,91 @@
+"""Input the database cannot store is refused where it enters, as a 400 / typed error naming the field — never as
+"the database is not reachable" (which is said only when it is not), never as a 500."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from backend.db.models import Interaction
+from tests.socket.conftest import Backend
+from tests.socket.test_web_widget import widget
+
+NESTED = "[" * 5000 + "]" * 5000
+TOO_BIG = [2**63, 10**30, -(2**63) - 1]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/clients/", {"name": "Jan\x00Kowalski"}, "name"),
+        ("POST", "/clients/", {"name": "Jan", "contact_info": "\ud800"}, "contact_info"),
+        ("GET", "/clients/?q=Kow%00alski", None, "q"),
+        *[("GET", f"/clients/{n}", None, "client_id") for n in TOO_BIG[:2]],
+        *[("GET", f"/sessions/{n}/interactions", None, "session_id") for n in TOO_BIG[:2]],
+        ("PATCH", "/clients/1", {"name": "Jan", "archived": None, "contact_info": "a\x00"}, "contact_info"),
+    ],
+)
+async def test_http_refuses_unstorable_input_naming_the_field(
+    backend: Backend, method: str, path: str, body: object, field: str
+) -> None:
+    async with backend.http() as http:
+        # json.dumps escapes as JSON does (\u0000, \ud800): what any client may send
+        content = json.dumps(body) if body is not None else None
+        answer = await http.request(method, path, content=content, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "bad_request" and error["message"].startswith(field), error
+
+
+async def test_http_refuses_deeply_nested_json(backend: Backend) -> None:
+    async with backend.http() as http:
+        answer = await http.post("/clients/", content=NESTED, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
+
+
+async def test_the_cockpit_socket_refuses_unstorable_observations_and_stores_nothing(backend: Backend) -> None:
+    async with backend.cockpit() as cockpit:
+        session = await cockpit.open_new_client(f"Klient {uuid.uuid4().hex[:6]}")
+        cmid = await cockpit.observe("klient\x00 pyta o cenę")
+        error = await cockpit.next("error")
+        assert error["code"] == "bad_request" and error["client_message_id"] == cmid
+        assert "text" in error["message"]
+        await cockpit.send({"v": 1, "type": "resume", "session_id": 2**63, "last_seq": 0})
+        assert (await cockpit.next("error"))["code"] == "bad_request"
+        await cockpit.send(NESTED)
+        assert (await cockpit.next("error"))["code"] == "bad_request"
+        await cockpit.send({"v": 1, "type": "open_session", "client_id": 10**30})
+        assert (await cockpit.next("error"))["code"] == "bad_request"
+    async with backend.db.sessions() as db:
+        stored = await db.scalar(
+            select(func.count()).select_from(Interaction).where(Interaction.session_id == session["session_id"])
+        )
+    assert stored == 0
+
+
+async def test_the_widget_refuses_unstorable_messages_with_a_typed_error(backend: Backend) -> None:
+    async with widget(backend) as chat:
+        await chat.send({"type": "message", "id": "m1", "text": "dzień dobry\x00"})
+        assert (await chat.next("error"))["code"] == "bad_request"
+        await chat.send(NESTED)
+        assert (await chat.next("error"))["code"] == "bad_request"
+        await chat.say("Dzień dobry, jaki jest zasięg?")
+        await chat.next("ack")  # the chat goes on
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(min_size=1, max_size=40))
+async def test_database_unavailable_is_never_said_while_the_database_is_up(backend: Backend, name: str) -> None:
+    async with backend.http() as http:
+        body = json.dumps({"name": name})
+        created = await http.post("/clients/", content=body, headers={"Content-Type": "application/json"})
+        searched = await http.get("/clients/", params={"q": name})
+    for answer in (created, searched):
+        assert answer.status_code < 500, answer.text
+        if answer.status_code >= 400:
+            assert answer.json()["error"]["code"] in {"bad_request", "invalid_input"}
