@@ -126,10 +126,19 @@ class LLMError(ServiceUnavailable):
 
 
 class ChannelError(ServiceUnavailable):
-    """A bot channel could not deliver (the Bot API refused, no widget connected...)."""
+    """A bot channel could not deliver (the Bot API refused, no widget connected...).
+
+    ``permanent``: trying again cannot help (the customer blocked the bot, the chat does not exist);
+    ``retry_after``: seconds the channel asked us to wait before the next try.
+    """
 
     code = "channel_unavailable"
     default_message = "The message could not be delivered to the customer's channel."
+
+    def __init__(self, message: str | None = None, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
 
 
 class ConfigurationError(SuflerError):

@@ -68,7 +68,7 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
     )
     hub.start()
     leads.start()
-    await bots.resume_unprocessed()
+    await bots.start()
     probe = asyncio.create_task(copilot.llm.probe())  # the LLM's state, without delaying start-up
     try:
         yield services

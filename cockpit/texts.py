@@ -44,6 +44,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "pl": "Baza danych chwilowo niedostępna — ponawiam wysyłkę.",
         "en": "The database is briefly unavailable — retrying.",
     },
+    "undelivered": {"pl": "⚠ Nie doręczono do klienta: ", "en": "⚠ Not delivered to the customer: "},
     "error_conflict": {"pl": "Ta sesja jest zakończona.", "en": "This session has ended."},
     "error_bad_request": {
         "pl": "Tego tekstu nie da się zapisać (zawiera niedozwolony znak) — popraw go i wyślij ponownie.",

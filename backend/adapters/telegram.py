@@ -30,7 +30,14 @@ class TelegramClient:
         except (httpx.HTTPError, ValueError) as exc:
             raise TelegramError(f"{method}: {type(exc).__name__}: {exc}") from exc
         if not body.get("ok"):
-            raise TelegramError(f"{method}: {body.get('description', response.status_code)}")
+            code = body.get("error_code", response.status_code)
+            retry_after = (body.get("parameters") or {}).get("retry_after")
+            raise TelegramError(
+                f"{method}: {body.get('description', response.status_code)}",
+                # 400 (no such chat, bad request) and 403 (the user blocked the bot) will answer the same again
+                permanent=code in (400, 403),
+                retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
+            )
         return body.get("result")
 
     async def send_message(self, chat_id: int | str, text: str, reply_markup: dict[str, Any] | None = None) -> None:

@@ -139,6 +139,8 @@ def apply(screen: Screen, event: dict[str, Any]) -> None:
     elif kind == "customer_channel":
         if event["action"] == "handed_back":
             screen.human_active = False
+        elif event["action"] == "undelivered":
+            screen.customer_chat.append(chat_line(event["speaker"], t(lang, "undelivered") + event["text"], lang))
         else:
             screen.customer_chat.append(chat_line(event["speaker"], event["text"], lang))
             screen.human_active = screen.human_active or event["action"] == "replied"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,17 @@ class FakeTelegram:
     token: str = "123456:TEST-token"
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     url: str = ""
+    refusals: list[dict[str, Any]] = field(default_factory=list)  # error bodies for the next sendMessage calls
+    refused: list[tuple[float, dict[str, Any]]] = field(default_factory=list)  # (monotonic time, params) refused
     _message_id: int = 0
+
+    def refuse(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
+        """Answer the next ``times`` sendMessage calls with an error, as the Bot API does."""
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": f"Error {status}"}
+        if retry_after is not None:
+            body["description"] = f"Too Many Requests: retry after {retry_after}"
+            body["parameters"] = {"retry_after": retry_after}
+        self.refusals.extend([body] * times)
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
@@ -31,6 +42,11 @@ class FakeTelegram:
             await json_response(send, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         params = json.loads(body or b"{}")
+        if method == "sendMessage" and self.refusals:
+            refusal = self.refusals.pop(0)
+            self.refused.append((time.monotonic(), params))
+            await json_response(send, refusal["error_code"], refusal)
+            return
         self.calls.append((method, params))
         if method == "sendMessage":
             self._message_id += 1

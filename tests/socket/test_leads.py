@@ -106,7 +106,9 @@ async def test_a_salesperson_takes_a_telegram_lead_replies_and_hands_back(
         assert chat_so_far["lines"][1]["speaker"] == "bot"
         await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, tu Anna z salonu."})
         await cockpit.next("customer_channel", action="replied", speaker="salesperson")
-        assert "Dzień dobry, tu Anna z salonu." in [p["text"] for p in telegram.sent() if p["chat_id"] == chat]
+        await until(
+            lambda: "Dzień dobry, tu Anna z salonu." in [p["text"] for p in telegram.sent() if p["chat_id"] == chat]
+        )
 
         before = len(telegram.sent())
         await post(backend, text_update(chat + 1_000_000_000, chat, "Super, a jaki jest zasięg?"))

@@ -3,9 +3,13 @@ in the background, once.
 
 Handling is idempotent per event (bot_updates.processed_at) and ordered per conversation (a row lock, and an
 in-process queue so two messages typed fast are answered in the order they came), so a redelivered event gets no
-second reply and events left unprocessed by a crash are handled at the next start. A hand-over stores the lead and
-an outbox record in one transaction (delivery to cockpits: at least once). A channel (Telegram, the web widget)
-only reads its payloads into a :class:`CustomerEvent` and delivers replies.
+second reply, and events left unprocessed by a crash are handled again — at the next start, and by a sweep that
+picks up what another (crashed) process left. A hand-over stores the lead and an outbox record in one transaction
+(delivery to cockpits: at least once). Every reply is an outbox row written in the same transaction as the event's
+``processed_at``; a delivery loop sends due replies oldest first (a conversation's in order), retries with backoff
+(honouring the channel's ``retry_after``), marks each one sent once, and when it gives up the salesperson's cockpit
+shows the reply as undelivered. A channel (Telegram, the web widget) only reads its payloads into a
+:class:`CustomerEvent` and delivers replies.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
@@ -27,13 +31,17 @@ from backend.db.models import BotConversation, BotUpdate, Lead, OutboxMessage
 from backend.domain.bots.dialog import BotReply, BotTurn, Dialog
 from backend.domain.engine.engine import guess_language
 from backend.domain.sessions.store import chat_line
-from backend.errors import ChannelError, InvalidInput, NotFound, ServiceUnavailable
+from backend.errors import ChannelError, InvalidInput, NotFound
 
 __all__ = ("BotService", "Channel", "ChannelError", "CustomerEvent")
 
 log = structlog.get_logger(__name__)
 
 MAX_TEXT = 4000
+REPLY = "bot_reply"  # the outbox topic of replies to customers
+RETRY_DELAYS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0)  # seconds before try 2, 3, ...; then given up
+SWEEP_SECONDS = 30.0  # how often stored events nobody is handling are looked for
+STALE_SECONDS = 60.0  # an event unprocessed this long is not being handled (its process is gone)
 CONTACT_SHARED = "📱 [contact shared]"
 CHAT_KINDS = ("text", "contact")  # what of a transcript a salesperson reads (not /start, not button codes)
 
@@ -84,6 +92,9 @@ class BotService:
         self.on_chat = on_chat
         self._tasks: set[asyncio.Task[None]] = set()
         self._order: dict[tuple[str, str], asyncio.Lock] = {}
+        self._replies_due = asyncio.Event()
+        self._delivering = False
+        self._loops: list[asyncio.Task[None]] = []
 
     def channel(self, name: str) -> Channel:
         channel = self.channels.get(name)
@@ -121,13 +132,26 @@ class BotService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def resume_unprocessed(self) -> int:
-        """Handle the events a crash left stored but unprocessed (called at start-up)."""
+    async def start(self) -> int:
+        """Resume what a crash left (events, replies) and run the delivery and sweep loops; returns the events
+        resumed."""
+        resumed = await self.resume_unprocessed()
+        self._replies_due.set()
+        self._loops = [asyncio.create_task(self._deliver_loop()), asyncio.create_task(self._sweep_loop())]
+        return resumed
+
+    async def resume_unprocessed(self, older_than: float = 0.0) -> int:
+        """Handle the events stored but unprocessed (at start-up: all; by the sweep: those left this long)."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
         async with self.db.sessions() as session:
             rows = (
                 await session.execute(
                     select(BotUpdate.channel, BotUpdate.event_id, BotUpdate.payload)
-                    .where(BotUpdate.processed_at.is_(None), BotUpdate.channel.in_(list(self.channels)))
+                    .where(
+                        BotUpdate.processed_at.is_(None),
+                        BotUpdate.channel.in_(list(self.channels)),
+                        BotUpdate.received_at <= cutoff,
+                    )
                     .order_by(BotUpdate.received_at)
                 )
             ).all()
@@ -135,14 +159,112 @@ class BotService:
             self.schedule(channel, event_id, payload)
         return len(rows)
 
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            with contextlib.suppress(Exception):  # the database may be away: the next sweep tries again
+                await self.resume_unprocessed(older_than=STALE_SECONDS)
+
     async def idle(self) -> None:
-        while self._tasks:
+        """Wait until every event in hand is handled and every due reply is sent (or waits for a retry)."""
+        while self._tasks or (self._loops and (self._replies_due.is_set() or self._delivering)):
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            await asyncio.sleep(0.01)
 
     async def close(self) -> None:
-        await self.idle()
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops, self._replies_due = [], asyncio.Event()
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
         for channel in self.channels.values():
             await channel.close()
+
+    # ---- replies: the outbox ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _queue(session: Any, channel: str, conversation: str, replies: list[BotReply], sender: str) -> None:
+        """Replies as outbox rows, in the caller's transaction: committed with what they answer, or not at all."""
+        for reply in replies:
+            payload = {
+                "channel": channel,
+                "conversation": conversation,
+                "sender": sender,
+                "text": reply.text,
+                "buttons": [list(button) for button in reply.buttons],
+                "ask_contact": reply.ask_contact,
+            }
+            session.add(OutboxMessage(topic=REPLY, payload=payload))
+
+    async def _deliver_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._replies_due.wait(), timeout=RETRY_DELAYS[0])
+            self._replies_due.clear()
+            self._delivering = True
+            try:
+                await self.deliver_replies()
+            except Exception:  # the database may be away: replies stay in the outbox for the next pass
+                log.warning("bot_replies_not_delivered", exc_info=True)
+            finally:
+                self._delivering = False
+
+    async def deliver_replies(self) -> int:
+        """Send the replies that are due, oldest first; returns how many were sent.
+
+        A conversation whose earlier reply waits for a retry gets nothing newer before it (order holds). Rows are
+        locked (SKIP LOCKED) so two processes never send the same reply.
+        """
+        sent = 0
+        given_up: list[dict[str, Any]] = []
+        async with self.db.transaction() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.topic == REPLY,
+                        OutboxMessage.delivered_at.is_(None),
+                        OutboxMessage.failed_at.is_(None),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(500)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            now = datetime.now(UTC)
+            waiting: set[tuple[str, str]] = set()
+            for row in rows:
+                payload = row.payload
+                key = (payload["channel"], payload["conversation"])
+                if key in waiting or (row.next_attempt_at is not None and row.next_attempt_at > now):
+                    waiting.add(key)
+                    continue
+                reply = BotReply(
+                    payload["text"], tuple((b[0], b[1]) for b in payload["buttons"]), payload["ask_contact"]
+                )
+                try:
+                    await self.channel(key[0]).send(key[1], [reply], sender=payload["sender"])
+                except (ChannelError, InvalidInput) as exc:
+                    row.attempts += 1
+                    row.last_error = str(exc)[:500]
+                    permanent = not isinstance(exc, ChannelError) or exc.permanent
+                    if permanent or row.attempts >= len(RETRY_DELAYS):
+                        row.failed_at = now
+                        given_up.append(payload)
+                        log.warning("bot_reply_given_up", channel=key[0], attempts=row.attempts, reason=str(exc))
+                    else:
+                        delay = exc.retry_after or RETRY_DELAYS[row.attempts - 1]  # type: ignore[union-attr]
+                        row.next_attempt_at = now + timedelta(seconds=delay)
+                        log.info("bot_reply_retry", channel=key[0], attempts=row.attempts, delay=delay)
+                    waiting.add(key)
+                else:
+                    row.delivered_at = now
+                    sent += 1
+        for payload in given_up:  # the salesperson sees it (when the chat became a client of theirs)
+            line = {**chat_line(payload["sender"], payload["text"]), "action": "undelivered"}
+            self._spawn(self.on_chat(payload["channel"], payload["conversation"], [line]))
+        return sent
 
     # ---- handling one event -------------------------------------------------------------------------------
 
@@ -174,18 +296,16 @@ class BotService:
             if handed_over:
                 await self._hand_over(session, convo, turn)  # type: ignore[arg-type]
             row.processed_at = datetime.now(UTC)
+            if turn is not None:
+                self._queue(session, channel.name, event.conversation, turn.replies, "bot")
             if event.kind == "contact":  # the phone number lives on encrypted in the collected data only
                 row.payload = {"contact_removed": True}
         if handed_over:
             self.on_lead()
         if relay:
             self._spawn(self.on_chat(channel.name, event.conversation, new_lines))
-        # Replies go out after the commit: a crash before this point leaves the event to be processed again.
         if turn is not None:
-            try:
-                await channel.send(event.conversation, turn.replies)
-            except ChannelError as exc:
-                log.warning("bot_reply_failed", channel=channel.name, reason=str(exc))
+            self._replies_due.set()  # committed with processed_at above: sent by the delivery loop, retried there
 
     async def _conversation(self, session: Any, channel: str, external_id: str) -> BotConversation:
         await session.execute(
@@ -276,15 +396,13 @@ class BotService:
 
     async def reply_as_human(self, channel: str, external_id: str, text: str) -> None:
         """A salesperson's message to the customer: the bot stays silent from now on (until handed back)."""
-        target = self.channel(channel)
+        self.channel(channel)  # InvalidInput when that channel is not configured
         async with self.db.transaction() as session:
             convo = await self._conversation(session, channel, external_id)
             convo.human_active = True
             convo.transcript = [*convo.transcript, {"from": "salesperson", "kind": "text", "text": text, "at": _now()}]
-        try:
-            await target.send(external_id, [BotReply(text)], sender="salesperson")
-        except ChannelError as exc:
-            raise ServiceUnavailable(f"The {channel} channel did not take the message: {exc}") from exc
+            self._queue(session, channel, external_id, [BotReply(text)], "salesperson")
+        self._replies_due.set()
 
     async def start_conversation(self, channel: str, external_id: str) -> None:
         async with self.db.transaction() as session:

@@ -59,12 +59,12 @@ class LeadFeed:
         clients: ClientService,
         *,
         broadcast: Callable[[p.Event], None],
-        customer_chat: Callable[[int, str, str], None],
+        customer_chat: Callable[[int, str, str, str], None],
     ) -> None:
         self.db = db
         self.clients = clients  # a claimed lead becomes a client file (its contact encrypted as every client's)
         self.broadcast = broadcast  # lead and lead_claimed events, to every cockpit of this process
-        self.customer_chat = customer_chat  # (client_id, speaker, text): a line of a customer's chat
+        self.customer_chat = customer_chat  # (client_id, speaker, text, action): a line of a customer's chat
         self._poke = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -147,7 +147,8 @@ class LeadFeed:
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         message = json.loads(payload)
         if message.get("event") == "chat":
-            self.customer_chat(int(message["client_id"]), message["speaker"], message["text"])
+            action = message.get("action", "said")
+            self.customer_chat(int(message["client_id"]), message["speaker"], message["text"], action)
         elif message.get("event") == "lead_claimed":
             self.broadcast(p.LeadClaimed(lead_id=message["lead_id"], by=message["by"]))
         else:

@@ -378,10 +378,10 @@ class LeadEvent(_Event):
 class CustomerChannel(_Event):
     """What happened in the customer's chat with a bot (for a client who came from one): someone said something
     (``said``: the customer or the bot), a salesperson's reply was sent (``replied``), or the bot took over again
-    (``handed_back``)."""
+    (``handed_back``), or a reply to the customer could not be delivered after every retry (``undelivered``)."""
 
     type: Literal["customer_channel"] = "customer_channel"
-    action: Literal["said", "replied", "handed_back"]
+    action: Literal["said", "replied", "handed_back", "undelivered"]
     speaker: Literal["customer", "bot", "salesperson", ""] = ""
     text: str = ""
 

@@ -174,7 +174,7 @@ class LiveSession:
         if self.customer_chat is not None:
             if action == "handed_back":
                 self.customer_chat.human_active = False
-            else:
+            elif action != "undelivered":  # the line itself is already there, as sent
                 self.customer_chat.lines.append(p.ChatLine.model_validate({"speaker": speaker, "text": text}))
             if action == "replied":
                 self.customer_chat.human_active = True
@@ -400,11 +400,11 @@ class SessionHub:
     def status_event(self) -> str:
         return p.encode(p.Status(**dict(self.status())))
 
-    def customer_chat(self, client_id: int, speaker: str, text: str) -> None:
+    def customer_chat(self, client_id: int, speaker: str, text: str, action: str = "said") -> None:
         """A line of a bot conversation whose lead became this client: into every live session of the client."""
         for live in list(self.sessions.values()):
             if live.client.id == client_id:
-                live.chat_line(speaker, text)
+                live.chat_line(speaker, text, action)
 
     def broadcast(self, text: str) -> None:
         for peer in list(self.peers):

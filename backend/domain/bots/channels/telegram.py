@@ -66,7 +66,7 @@ class TelegramChannel:
             for reply in replies:
                 await self.client.send_message(int(conversation), reply.text, _markup(reply))
         except TelegramError as exc:
-            raise ChannelError(str(exc)) from exc
+            raise ChannelError(str(exc), permanent=exc.permanent, retry_after=exc.retry_after) from exc
 
     async def typing(self, conversation: str) -> None:
         try:

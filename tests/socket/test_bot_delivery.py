@@ -1,0 +1,110 @@
+"""A customer's message, once acknowledged, is answered — across a crash, a refusing Bot API and a rate limit —
+and a reply that can never be delivered is shown to the salesperson instead of vanishing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from pydantic import SecretStr
+from sqlalchemy import func, insert, select
+
+from backend.db.models import BotUpdate, OutboxMessage
+from backend.domain.bots.dialog import say
+from backend.domain.bots.service import REPLY
+from backend.settings import TelegramSettings
+from tests.fakes.telegram import FakeTelegram, text_update
+from tests.socket.conftest import Backend, StartBackend
+from tests.socket.test_telegram_bot import SECRET, bot_backend, new_chat, post, replies_to, until
+
+__all__ = ("bot_backend",)  # the fixture, shared with the Telegram tests
+
+
+async def test_a_reply_the_bot_api_refuses_is_retried_until_it_is_delivered(
+    bot_backend: Backend, telegram: FakeTelegram
+) -> None:
+    telegram.refuse(500, times=2)
+    chat = new_chat()
+    await post(bot_backend, text_update(chat, chat, "/start"))
+    await until(lambda: len(replies_to(telegram, chat)) == 1, within=15)
+    assert len(telegram.refused) == 2  # tried three times, delivered once
+    async with bot_backend.db.sessions() as db:
+        row = await db.scalar(
+            select(OutboxMessage).where(OutboxMessage.topic == REPLY).order_by(OutboxMessage.id.desc())
+        )
+    assert row is not None and row.delivered_at is not None and row.attempts == 2
+
+
+async def test_telegrams_retry_after_is_honoured(bot_backend: Backend, telegram: FakeTelegram) -> None:
+    telegram.refuse(429, retry_after=2)
+    chat = new_chat()
+    await post(bot_backend, text_update(chat, chat, "/start"))
+    await until(lambda: len(replies_to(telegram, chat)) == 1, within=15)
+    refused_at = telegram.refused[0][0]
+    assert time.monotonic() - refused_at >= 2.0
+
+
+async def test_replies_of_one_chat_keep_their_order_while_one_waits_for_a_retry(
+    bot_backend: Backend, telegram: FakeTelegram
+) -> None:
+    chat = new_chat()
+    telegram.refuse(500)
+    await post(bot_backend, text_update(chat, chat, "/start"))
+    await post(bot_backend, text_update(chat + 1_000_000_000, chat, "/help"))
+    await until(lambda: len(replies_to(telegram, chat)) == 2, within=15)
+    assert replies_to(telegram, chat) == [say("greeting", "pl"), say("help", "pl")]
+
+
+def _bot(telegram: FakeTelegram) -> TelegramSettings:
+    return TelegramSettings(
+        bot_token=SecretStr(telegram.token), webhook_secret=SecretStr(SECRET), api_base=telegram.url
+    )
+
+
+async def test_what_a_crash_leaves_is_answered_after_the_restart(
+    start_backend: StartBackend, telegram: FakeTelegram, migrated_db_url: str
+) -> None:
+    """The database is all a `kill -9` leaves: acknowledged updates never handled, and a reply committed but never
+    sent. Both are finished by the next start — each chat answered once."""
+    chats = [new_chat() for _ in range(10)]
+    settings = TelegramSettings(
+        bot_token=SecretStr(telegram.token), webhook_secret=SecretStr(SECRET), api_base=telegram.url
+    )
+    reply = {"channel": "telegram", "conversation": str(chats[9]), "sender": "bot", "text": "Dzień dobry!"}
+    async with start_backend(telegram=settings) as first, first.db.transaction() as db:  # acknowledged, then died
+        for chat in chats[:9]:
+            update = text_update(chat, chat, "/start")
+            await db.execute(insert(BotUpdate).values(channel="telegram", event_id=str(chat), payload=update))
+        await db.execute(
+            insert(OutboxMessage).values(topic=REPLY, payload={**reply, "buttons": [], "ask_contact": False})
+        )
+        handled = text_update(chats[9], chats[9], "/start")
+        await db.execute(
+            insert(BotUpdate).values(
+                channel="telegram", event_id=str(chats[9]), payload=handled, processed_at=func.now()
+            )
+        )
+    before = len(telegram.sent())
+    async with start_backend(telegram=settings):
+        await until(lambda: all(len(replies_to(telegram, chat)) == 1 for chat in chats), within=20)
+        await asyncio.sleep(0.5)
+    assert all(len(replies_to(telegram, chat)) == 1 for chat in chats)  # once each, not twice
+    assert len(telegram.sent()) - before == 10
+
+
+async def test_a_reply_that_can_never_be_delivered_is_shown_to_the_salesperson(
+    start_backend: StartBackend, telegram: FakeTelegram
+) -> None:
+    settings = TelegramSettings(
+        bot_token=SecretStr(telegram.token), webhook_secret=SecretStr(SECRET), api_base=telegram.url
+    )
+    async with start_backend(telegram=settings) as backend, backend.cockpit() as cockpit:
+        chat = new_chat()
+        await post(backend, text_update(chat, chat, "Poproszę kontakt z doradcą"))
+        lead = await cockpit.next("lead", wait=10)
+        await cockpit.send({"v": 1, "type": "claim_lead", "lead_id": lead["lead"]["id"]})
+        await cockpit.next("session")
+        telegram.refuse(403)  # the customer blocked the bot: no retry can help
+        await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, tu Anna."})
+        undelivered = await cockpit.next("customer_channel", action="undelivered", wait=10)
+        assert undelivered["text"] == "Dzień dobry, tu Anna." and undelivered["speaker"] == "salesperson"
