@@ -21,6 +21,7 @@ from backend.domain.leads.feed import LeadFeed
 from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.live import SessionHub
 from backend.domain.sessions.store import SessionStore
+from backend.domain.sockets import RatesByKey
 from backend.services import Services
 from backend.settings import Settings
 
@@ -65,6 +66,7 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
         leads=leads,
         bots=bots,
         pack_edit_lock=asyncio.Lock(),
+        user_rates=RatesByKey(2 * settings.sessions.message_burst, 2 * settings.sessions.messages_per_second),
     )
     hub.start()
     leads.start()

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -28,6 +29,10 @@ from backend.db.models import Role
 from backend.domain.accounts import AccountService
 from backend.domain.copilot.build import BuiltEngine, build_engine
 from backend.settings import Settings, SettingsError
+
+# A socket frame larger than this closes the socket (1009) before it is read into memory; every message of ours
+# is far smaller (16 KiB). No per-message deflate: events are small and compressing each one costs both ends CPU.
+SOCKET_OPTIONS: dict[str, Any] = {"ws_max_size": 64 * 1024, "ws_per_message_deflate": False}
 
 
 @contextmanager
@@ -101,10 +106,7 @@ def serve(settings: Settings, url: str, sock: socket.socket, built: BuiltEngine 
     # moving them out of the collector's sight keeps full collections from pausing the fast path.
     gc.collect()
     gc.freeze()
-    # No per-message deflate: cockpit events are small and compressing every one costs both ends CPU.
-    config = uvicorn.Config(
-        app, log_config=None, access_log=False, ws_max_size=64 * 1024, ws_per_message_deflate=False, lifespan="on"
-    )
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", **SOCKET_OPTIONS)
     try:
         # uvicorn re-raises the captured Ctrl-C after its graceful shutdown; that is our normal way out.
         with contextlib.suppress(KeyboardInterrupt):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the types only: the modules that build these import this on
     from backend.domain.leads.feed import LeadFeed
     from backend.domain.pack.pack import DomainPack
     from backend.domain.sessions.live import SessionHub
+    from backend.domain.sockets import RatesByKey
     from backend.settings import Settings
 
 __all__ = ("Services", "ServicesDep", "dependencies", "services_of")
@@ -41,6 +42,7 @@ class Services:
     leads: LeadFeed
     bots: BotService
     pack_edit_lock: asyncio.Lock  # one pack edit at a time in this process
+    user_rates: RatesByKey  # costly cockpit messages per user, over all their sockets in this process
 
     @property
     def pack(self) -> DomainPack:

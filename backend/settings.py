@@ -176,6 +176,15 @@ class SessionSettings(_Section):
         description="A cockpit session nobody watches leaves memory after this long (rebuilt from the database "
         "when opened again).",
     )
+    message_burst: int = Field(
+        default=10,
+        ge=1,
+        description="Observations, advisor questions, regenerate and strategy requests one cockpit socket may send "
+        "at once (a user's sockets together: twice that); beyond it they are refused as rate_limited, unstored.",
+    )
+    messages_per_second: float = Field(
+        default=1.0, gt=0, description="The steady rate of those messages per socket (per user: twice that)."
+    )
 
 
 class TelegramSettings(_Section):

@@ -75,7 +75,8 @@ async def main(clients: int, observations: int, repeat: int) -> None:
     fake = FakeOllama()
     fake.default.chunk_size = 4096  # the whole answer at once
     with tempfile.TemporaryDirectory() as tmp:
-        async with running(fake), running_product(tmp, SUFLER_LLM_HOST=fake.url) as product:
+        unlimited = {"SUFLER_SESSIONS_MESSAGE_BURST": "1000000"}  # one user filling the review as a team would
+        async with running(fake), running_product(tmp, SUFLER_LLM_HOST=fake.url, **unlimited) as product:
             token = await token_for(product.base, product.username, product.password)
             started = time.perf_counter()
             rated = await fill(product.base, token, clients, observations)

@@ -169,7 +169,8 @@ async def llm_overhead(base: str, token: str, rounds: int) -> None:
 async def main(sockets: int, duration: float, sequential: int, rounds: int, intervals: list[float]) -> None:
     header = f"{'measurement':<44} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
     with tempfile.TemporaryDirectory() as tmp:
-        async with running_product(tmp, SUFLER_LLM_HOST="") as product:
+        # One benchmark user stands for many salespeople: no per-socket message limit in the way of the measurement.
+        async with running_product(tmp, SUFLER_LLM_HOST="", SUFLER_SESSIONS_MESSAGE_BURST="1000000") as product:
             BACKEND_PID[0] = product.pid
             token = await token_for(product.base, product.username, product.password)
             print(header)
@@ -177,7 +178,8 @@ async def main(sockets: int, duration: float, sequential: int, rounds: int, inte
     with tempfile.TemporaryDirectory() as tmp:
         fake = FakeOllama()
         fake.default.chunk_size = 4096  # the whole answer at once: no model time at all
-        async with running(fake), running_product(tmp, SUFLER_LLM_HOST=fake.url) as product:
+        unlimited = {"SUFLER_SESSIONS_MESSAGE_BURST": "1000000"}
+        async with running(fake), running_product(tmp, SUFLER_LLM_HOST=fake.url, **unlimited) as product:
             token = await token_for(product.base, product.username, product.password)
             await llm_overhead(product.base, token, rounds)
 

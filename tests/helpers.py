@@ -14,7 +14,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from backend.db import asyncpg_dsn
-from backend.runtime import bind_socket
+from backend.runtime import SOCKET_OPTIONS, bind_socket
 
 
 def with_database(url: str, name: str) -> str:
@@ -45,7 +45,7 @@ async def serving(app: Any, port: int = 0) -> AsyncIterator[str]:
     """Run an ASGI app under uvicorn on a loopback port (a free one by default); yields its base URL."""
     sock = bind_socket("127.0.0.1", port)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", **SOCKET_OPTIONS))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:

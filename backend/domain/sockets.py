@@ -4,15 +4,49 @@ receive loop that yields each frame's data until the peer goes away."""
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
-__all__ = ("POLICY_VIOLATION", "SocketOutbox", "frames")
+__all__ = ("POLICY_VIOLATION", "RateBucket", "RatesByKey", "SocketOutbox", "frames")
 
 POLICY_VIOLATION = 1008
+
+
+class RateBucket:
+    """A token bucket: a burst of ``burst`` messages at once, then ``per_second`` on average."""
+
+    def __init__(self, burst: int, per_second: float) -> None:
+        self.burst, self.per_second = float(burst), per_second
+        self.tokens, self.at = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.per_second)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class RatesByKey:
+    """One bucket per key (a user: all their sockets together), the least recently used forgotten past ``keep``."""
+
+    def __init__(self, burst: int, per_second: float, keep: int = 10_000) -> None:
+        self.burst, self.per_second, self.keep = burst, per_second, keep
+        self.buckets: OrderedDict[object, RateBucket] = OrderedDict()
+
+    def take(self, key: object) -> bool:
+        bucket = self.buckets.pop(key, None) or RateBucket(self.burst, self.per_second)
+        self.buckets[key] = bucket
+        if len(self.buckets) > self.keep:
+            self.buckets.popitem(last=False)
+        return bucket.take()
 
 
 class SocketOutbox:

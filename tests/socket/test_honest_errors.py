@@ -10,8 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from websockets.exceptions import ConnectionClosed
 
 from backend.db.models import Interaction
+from backend.runtime import SOCKET_OPTIONS
 from tests.socket.conftest import Backend
 from tests.socket.test_web_widget import widget
 
@@ -89,3 +91,31 @@ async def test_database_unavailable_is_never_said_while_the_database_is_up(backe
         assert answer.status_code < 500, answer.text
         if answer.status_code >= 400:
             assert answer.json()["error"]["code"] in {"bad_request", "invalid_input"}
+
+
+async def test_a_flood_of_observations_is_refused_as_rate_limited_and_nothing_is_stored_silently(
+    backend: Backend,
+) -> None:
+    async with backend.cockpit() as cockpit:
+        session = await cockpit.open_new_client(f"Klient {uuid.uuid4().hex[:6]}")
+        sent = [await cockpit.observe(f"obserwacja {n}: pyta o zasięg") for n in range(40)]
+        answers = {}
+        while len(answers) < len(sent):
+            event = await cockpit.next_of("ack", "error")
+            answers[event["client_message_id"]] = event["type"] if event["type"] == "ack" else event["code"]
+    acked = [cmid for cmid in sent if answers[cmid] == "ack"]
+    assert 10 <= len(acked) < 40  # the burst went through, the flood did not
+    assert {answers[cmid] for cmid in sent} == {"ack", "rate_limited"}
+    async with backend.db.sessions() as db:
+        stored = await db.scalar(
+            select(func.count()).select_from(Interaction).where(Interaction.session_id == session["session_id"])
+        )
+    assert stored == len(acked)  # exactly what was acknowledged
+
+
+async def test_a_frame_past_the_limit_closes_the_socket_before_it_is_read(backend: Backend) -> None:
+    async with backend.cockpit() as cockpit:
+        await cockpit.send("x" * (SOCKET_OPTIONS["ws_max_size"] + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            await cockpit.next("pong")
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big

@@ -8,6 +8,10 @@ import json
 import re
 from typing import Any
 
+from sqlalchemy import select
+
+from backend.db.models import BotConversation
+from backend.domain.bots.dialog import LLM_ANSWERS_PER_CONVERSATION
 from backend.domain.copilot.grounding import Grounds, pack_text, unsupported_claims
 from tests.fakes.ollama import instance_of
 from tests.fakes.telegram import FakeTelegram, text_update
@@ -89,3 +93,18 @@ def test_the_pack_supports_its_own_playbook(built: Any) -> None:
         for archetype in pack.archetypes.values():
             for move in archetype.playbook:
                 assert grounds.unsupported(move.text.get(language) + " " + move.why.get(language)) == []
+
+
+async def test_a_bot_conversation_has_an_llm_budget(bot_backend: Backend, telegram: FakeTelegram) -> None:
+    chat = new_chat()
+    await post(bot_backend, text_update(chat, chat, "Jak wygląda leasing na firmę?"))
+    await until(lambda: len(replies_to(telegram, chat)) >= 1)
+    asked = len(bot_backend.fake.chats())
+    async with bot_backend.db.transaction() as db:  # as if the customer had already had every answer it may
+        convo = await db.scalar(select(BotConversation).where(BotConversation.external_id == str(chat)))
+        assert convo is not None and convo.collected["llm_answers"] == 1
+        convo.collected = {**convo.collected, "llm_answers": LLM_ANSWERS_PER_CONVERSATION}
+    before = len(replies_to(telegram, chat))
+    await post(bot_backend, text_update(chat + 1_000_000_000, chat, "A jaki jest zasięg zimą?"))
+    await until(lambda: len(replies_to(telegram, chat)) > before)
+    assert len(bot_backend.fake.chats()) == asked  # answered from the facts, no model call

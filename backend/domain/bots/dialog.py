@@ -21,6 +21,8 @@ __all__ = ("BotReply", "BotTurn", "Dialog")
 log = structlog.get_logger(__name__)
 
 HIGH_INTENT = 60  # purchase readiness at which the bot offers a salesperson right away
+# An anonymous customer can make the bot call the LLM; past this many answers a conversation gets the facts only.
+LLM_ANSWERS_PER_CONVERSATION = 20
 HUMAN = re.compile(
     r"\b(człowiek\w*|konsultant\w*|sprzedawc\w*|doradc\w*|handlowc\w*|human|person|agent|salesperson|someone)\b",
     re.IGNORECASE,
@@ -136,7 +138,7 @@ class Dialog:
             turn = self.handover(language, "asked_for_human", bool(collected.get("contact")))
             turn.archetype = archetype
             return turn
-        grounded = await self._grounded(conv, text, language)
+        grounded = await self._grounded(conv, text, language, collected)
         if grounded is None:
             turn = self.handover(language, "cannot_help", bool(collected.get("contact")))
             turn.replies.insert(0, BotReply(say("dont_know", language)))
@@ -160,18 +162,23 @@ class Dialog:
             turn.replies.append(BotReply(say(question, language)))
         return turn
 
-    async def _grounded(self, conv: Conversation, text: str, language: str) -> tuple[str, bool] | None:
+    async def _grounded(
+        self, conv: Conversation, text: str, language: str, collected: dict[str, Any]
+    ) -> tuple[str, bool] | None:
         """The answer from the retrieved knowledge, and whether the model's own answer was refused.
 
         The LLM's answer is sent only when every number and offer in it is in the retrieved facts; otherwise (and
-        without an LLM) the facts themselves are the answer. None: nothing known.
+        without an LLM, or past the conversation's LLM budget) the facts themselves are the answer. None: nothing
+        known.
         """
         fast = conv.fast
         if fast is None or not fast.knowledge:
             return None
         pack = self.copilot.engine.pack
         refused = False
-        if self.copilot.llm.available():
+        within_budget = collected.get("llm_answers", 0) < LLM_ANSWERS_PER_CONVERSATION
+        if self.copilot.llm.available() and within_budget:
+            collected["llm_answers"] = collected.get("llm_answers", 0) + 1
             try:
                 messages = self.copilot.prompts.messages("bot_answer", conv, question=text)
                 parts = [delta async for _, delta in self.copilot.llm.stream_text(messages)]

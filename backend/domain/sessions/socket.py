@@ -18,13 +18,18 @@ from backend.domain.clients.schemas import ClientIn
 from backend.domain.leads.feed import LeadFeed
 from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.live import LiveSession, SessionHub
-from backend.domain.sockets import POLICY_VIOLATION, SocketOutbox, frames
-from backend.errors import InvalidInput, NotAuthenticated, SuflerError, describe
+from backend.domain.sockets import POLICY_VIOLATION, RateBucket, RatesByKey, SocketOutbox, frames
+from backend.errors import InvalidInput, NotAuthenticated, RateLimited, SuflerError, describe
 from backend.services import ServicesDep
 
 __all__ = ("cockpit_socket",)
 
 log = structlog.get_logger(__name__)
+
+# Messages that cost work (the fast path, an LLM call): a burst fit for fast typing, then a steady rate — per
+# socket, and per user over all their sockets in this process (SessionSettings). Beyond it: a typed rate_limited
+# error, nothing stored; the cockpit keeps the message and sends it again shortly.
+COSTLY = (p.Observation, p.AdvisorMessage, p.Regenerate, p.StrategyRequest)
 
 
 def error_event(code: str, message: str, **extra: Any) -> str:
@@ -46,7 +51,9 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep
     hub: SessionHub = services.hub
     inbox = await _inbox(services)
     outbox = SocketOutbox(socket)
-    conn = Connection(hub, user, outbox, services.leads, services.bots)
+    limits = services.settings.sessions
+    rate = RateBucket(limits.message_burst, limits.messages_per_second)
+    conn = Connection(hub, user, outbox, services.leads, services.bots, rate, services.user_rates)
     hello = p.Hello(
         user=p.UserCard(id=user.id, username=user.username, role=user.role.value),
         status=hub.status(),
@@ -111,8 +118,19 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], services: ServicesDep)
 class Connection:
     """One authenticated socket: which session it watches, and what each message type does."""
 
-    def __init__(self, hub: SessionHub, user: User, outbox: SocketOutbox, leads: LeadFeed, bots: BotService) -> None:
+    def __init__(
+        self,
+        hub: SessionHub,
+        user: User,
+        outbox: SocketOutbox,
+        leads: LeadFeed,
+        bots: BotService,
+        rate: RateBucket,
+        user_rates: RatesByKey,
+    ) -> None:
         self.hub = hub
+        self.rate = rate
+        self.user_rates = user_rates
         self.leads = leads
         self.bots = bots
         self.user = user
@@ -124,6 +142,8 @@ class Connection:
         try:
             message = p.parse_client_message(raw)
             client_message_id = getattr(message, "client_message_id", None)
+            if isinstance(message, COSTLY) and not (self.rate.take() and self.user_rates.take(self.user.id)):
+                raise RateLimited("Too many messages at once; this one was not stored — it is sent again shortly.")
             await self._dispatch(message)
         except p.ProtocolError as exc:
             self.outbox.deliver(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from litestar import Request, Response, WebSocket, get, websocket
 from backend.domain.bots.dialog import BotReply
 from backend.domain.bots.service import MAX_TEXT, BotService, CustomerEvent
 from backend.domain.protocol import widget as w
-from backend.domain.sockets import POLICY_VIOLATION, SocketOutbox, frames
+from backend.domain.sockets import POLICY_VIOLATION, RateBucket, SocketOutbox, frames
 from backend.errors import NotFound
 from backend.services import ServicesDep
 from backend.settings import WidgetSettings
@@ -83,22 +82,6 @@ class WebChannel:
         self.sockets.clear()
 
 
-class _Bucket:
-    """A token bucket: a burst of BURST messages, then PER_SECOND on average."""
-
-    def __init__(self) -> None:
-        self.tokens, self.at = float(BURST), time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(BURST, self.tokens + (now - self.at) * PER_SECOND)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
 @websocket("/bots/web")
 async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) -> None:
     widget: WidgetSettings = services.settings.widget
@@ -110,7 +93,7 @@ async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) ->
     await socket.accept()
     outbox = SocketOutbox(socket)
     conversation: str | None = None
-    bucket = _Bucket()
+    bucket = RateBucket(BURST, PER_SECOND)
     try:
         async for raw in frames(socket):
             try:
