@@ -9,7 +9,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from backend.domain.accounts import AuthController, AuthMiddleware, UserController
 from backend.domain.accounts.auth import PUBLIC_PATHS
@@ -24,7 +23,7 @@ from backend.domain.review.controllers import ReviewController
 from backend.domain.review.editing import PackEditController
 from backend.domain.sessions.socket import cockpit_socket
 from backend.errors import exception_handlers
-from backend.http_headers import add_security_headers
+from backend.http_headers import SWAGGER, add_security_headers
 from backend.inputs import check_request
 from backend.lifespan import running_services
 from backend.logs import RequestIdMiddleware, add_request_id_header, configure_logging
@@ -72,8 +71,6 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         before_request=check_request,
         before_send=[add_request_id_header, add_security_headers],
-        openapi_config=OpenAPIConfig(
-            title="Sufler", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
-        ),
+        openapi_config=OpenAPIConfig(title="Sufler", version="0.1.0", path="/schema", render_plugins=[SWAGGER]),
         logging_config=None,
     )

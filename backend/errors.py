@@ -4,6 +4,7 @@
     ├── ConfigurationError         500 configuration_error   settings.SettingsError, crypto.DataKeyError
     ├── NotAuthenticated           401 not_authenticated
     ├── PermissionDenied           403 permission_denied
+    │   └── PasswordChangeRequired 403 password_change_required
     ├── NotFound                   404 not_found
     ├── Conflict                   409 conflict
     ├── InvalidInput               422 invalid_input         pack.PackError (and RuleError), replay.ReplayError,
@@ -41,6 +42,7 @@ __all__ = (
     "LLMError",
     "NotAuthenticated",
     "NotFound",
+    "PasswordChangeRequired",
     "PermissionDenied",
     "ProtocolError",
     "RateLimited",
@@ -75,6 +77,11 @@ class PermissionDenied(SuflerError):
     status_code = 403
     code = "permission_denied"
     default_message = "You are not allowed to do this."
+
+
+class PasswordChangeRequired(PermissionDenied):
+    code = "password_change_required"
+    default_message = "Your password was reset by an admin; set a new one first (POST /auth/password)."
 
 
 class NotFound(SuflerError):

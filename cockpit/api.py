@@ -59,6 +59,18 @@ def _json_or_error(response: httpx.Response) -> Any:
     return body
 
 
+async def change_password(base_url: str, token: str, current: str, new: str) -> None:
+    """Set the user's own password (the current one required), or :class:`BackendError`."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        response = await http.post(
+            "/auth/password",
+            json={"current_password": current, "new_password": new},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    if response.status_code != 204:
+        _json_or_error(response)
+
+
 async def save_language(base_url: str, token: str, language: str) -> None:
     """Remember the user's cockpit language on the backend (so every device of theirs uses it)."""
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:

@@ -1,4 +1,4 @@
-"""The login screen."""
+"""The login screen, and the new-password form after an admin's reset."""
 
 from __future__ import annotations
 
@@ -8,24 +8,48 @@ from cockpit.components.common import TAP, banner, tr
 from cockpit.state.live import CockpitState as S
 
 
+def _field(name: str, kind: str = "password", complete: str = "current-password") -> rx.Component:
+    return rx.fragment(
+        rx.el.label(tr(name), html_for=name),
+        rx.input(id=name, name=name, type=kind, auto_complete=complete, size="3", width="100%"),
+    )
+
+
+def _login_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.heading("Sufler", size="7"),
+            _field("username", "text", "username"),
+            _field("password"),
+            rx.button(tr("login"), type="submit", size="3", width="100%", min_height=TAP),
+            banner(S.login_error, "red", "triangle_alert"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=S.log_in,
+    )
+
+
+def _new_password_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.heading("Sufler", size="7"),
+            rx.text(tr("new_password_title")),
+            _field("current_password"),
+            _field("new_password", complete="new-password"),
+            _field("repeat_password", complete="new-password"),
+            rx.button(tr("save_password"), type="submit", size="3", width="100%", min_height=TAP),
+            banner(S.login_error, "red", "triangle_alert"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=S.set_new_password,
+        reset_on_submit=True,
+    )
+
+
 def login_page() -> rx.Component:
     return rx.center(
-        rx.card(
-            rx.form(
-                rx.vstack(
-                    rx.heading("Sufler", size="7"),
-                    rx.el.label(tr("username"), html_for="username"),
-                    rx.input(id="username", name="username", auto_complete="username", size="3", width="100%"),
-                    rx.el.label(tr("password"), html_for="password"),
-                    rx.input(id="password", name="password", type="password", size="3", width="100%"),
-                    rx.button(tr("login"), type="submit", size="3", width="100%", min_height=TAP),
-                    banner(S.login_error, "red", "triangle_alert"),
-                    spacing="3",
-                    width="100%",
-                ),
-                on_submit=S.log_in,
-            ),
-            width="min(420px, 92vw)",
-        ),
+        rx.card(rx.cond(S.must_change_password, _new_password_form(), _login_form()), width="min(420px, 92vw)"),
         min_height="100vh",
     )

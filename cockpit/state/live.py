@@ -12,7 +12,7 @@ import reflex as rx
 import structlog
 from reflex.event import EventHandler
 
-from cockpit.api import BackendError, ClientFiles, CockpitLink, login, save_language
+from cockpit.api import BackendError, ClientFiles, CockpitLink, change_password, login, save_language
 from cockpit.texts import t
 from cockpit.view_models import live as view_model
 from cockpit.view_models.live import Screen, apply
@@ -34,6 +34,7 @@ class CockpitState(rx.State):
     role: str = ""  # salesperson, lead or admin: which screens to offer (the backend enforces who may do what)
     language: str = "pl"  # the user's, from the backend at login
     login_error: str = ""
+    must_change_password: bool = False  # an admin reset the password: a new one first, then the cockpit
 
     # A copy of the Screen fields the UI renders.
     session_id: int = 0
@@ -97,12 +98,34 @@ class CockpitState(rx.State):
             self.login_error = t(self.language, "connection_reconnecting")
             return None
         self._token = issued["token"]
+        self.login_error = ""
+        if issued["user"].get("must_change_password"):
+            self.must_change_password = True  # the login is good for nothing else until then
+            return None
         self.username = issued["user"]["username"]
         self.role = issued["user"]["role"]
         self.language = issued["user"].get("language", "pl")
         self._screen.language = self.language
         self.login_error = ""
         return CockpitState.listen
+
+    @rx.event
+    async def set_new_password(self, form: dict[str, Any]) -> None:
+        new = str(form.get("new_password", ""))
+        if new != str(form.get("repeat_password", "")):
+            self.login_error = t(self.language, "passwords_differ")
+            return
+        try:
+            await change_password(BACKEND_URL, self._token, str(form.get("current_password", "")), new)
+        except BackendError as exc:
+            self.login_error = t(self.language, f"password_error_{exc.code}", default=exc.message)
+            return
+        except OSError:
+            self.login_error = t(self.language, "connection_reconnecting")
+            return
+        self.must_change_password = False
+        self._token = ""
+        self.login_error = t(self.language, "password_changed")  # log in with the new one
 
     @rx.event
     async def log_out(self) -> None:

@@ -34,7 +34,14 @@ async def test_login_returns_token_and_cookie_and_me_answers(http: httpx.AsyncCl
     response = await login(http, user.username)
     assert response.status_code == 200
     body = response.json()
-    assert body["user"] == {"id": user.id, "username": user.username, "role": "lead", "active": True, "language": "pl"}
+    assert body["user"] == {
+        "id": user.id,
+        "username": user.username,
+        "role": "lead",
+        "active": True,
+        "language": "pl",
+        "must_change_password": False,
+    }
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
     # Bearer token (API clients, the cockpit backend) ...
@@ -57,9 +64,9 @@ async def test_wrong_password_and_unknown_user_get_the_same_401(http: httpx.Asyn
 async def test_inactive_user_cannot_log_in_and_loses_open_sessions(
     http: httpx.AsyncClient, make_user: MakeUser, accounts: AccountService
 ) -> None:
-    user = await make_user()
+    user, admin = await make_user(), await make_user(Role.ADMIN)
     token = (await login(http, user.username)).json()["token"]
-    await accounts.set_active(user.username, False)
+    await accounts.change(user.id, admin.id, None, False)
     assert_json_error(await login(http, user.username), 401, "not_authenticated")
     assert_json_error(
         await http.get("/auth/me", headers={"Authorization": f"Bearer {token}"}), 401, "not_authenticated"

@@ -7,6 +7,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sqlalchemy.exc import DataError
+
 from backend.redaction import Redactor
 
 redactor = Redactor()
@@ -82,3 +84,11 @@ def test_remembered_names_are_redacted_in_any_case_and_spacing() -> None:
     names = Redactor(("Jan Kowalski", "Jo"))  # too short to tell from ordinary words: not remembered
     redacted = names.text("Spotkanie z JAN   kowalski, Jo i Janem Kowalskim.")
     assert redacted == "Spotkanie z [name], Jo i Janem Kowalskim."  # other forms of a name are not recognised
+
+
+@given(st.text(min_size=1))
+def test_a_database_errors_parameters_are_gone(value: str) -> None:
+    error = DataError("INSERT INTO clients (name) VALUES ($1)", (value,), Exception("invalid byte sequence"))
+    assert f"[parameters: ({value!r},)]" in str(error)  # what SQLAlchemy puts in every such message
+    lines = redactor.text(str(error)).splitlines()
+    assert [line for line in lines if line.startswith("[parameters:")] == ["[parameters: [redacted]]"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Enum, String, true
+from sqlalchemy import Boolean, Enum, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db._base import Base, IdMixin, TimestampsMixin
@@ -35,3 +35,5 @@ class User(IdMixin, TimestampsMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
     # The cockpit's language for this user ("pl" or "en"), remembered across devices.
     language: Mapped[str] = mapped_column(String(2), server_default="pl")
+    # Set by an admin's password reset: until the user sets their own, their login can do nothing else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, server_default=false())

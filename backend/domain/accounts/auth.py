@@ -8,7 +8,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from backend.errors import NotAuthenticated, PermissionDenied
+from backend.errors import NotAuthenticated, PasswordChangeRequired, PermissionDenied
 from backend.services import services_of
 
 # Public: health checks, logging in, API docs, and the bot endpoints (the Telegram webhook carries its own secret).
@@ -27,6 +27,8 @@ def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# After an admin's reset, a login can only see who it is, set its own password, or log out.
+WHILE_PASSWORD_MUST_CHANGE = frozenset({"/auth/me", "/auth/password", "/auth/logout"})
 CSRF_COOKIE, CSRF_HEADER = "sufler_csrf", "x-csrf-token"
 
 
@@ -39,6 +41,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         if _by_cookie(connection) and connection.scope.get("method") not in SAFE_METHODS:
             refuse_foreign_origin(connection)
             _check_csrf(connection)
+        if user.must_change_password and connection.scope["path"] not in WHILE_PASSWORD_MUST_CHANGE:
+            raise PasswordChangeRequired()
         return AuthenticationResult(user=user, auth=token)
 
 

@@ -11,7 +11,16 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from backend.db.models import User as UserRow
 from backend.domain.accounts.access import ADMIN_ONLY
 from backend.domain.accounts.auth import CSRF_COOKIE, refuse_foreign_origin
-from backend.domain.accounts.schemas import LoginRequest, LoginResponse, NewUser, Preferences, User, UserChange
+from backend.domain.accounts.schemas import (
+    LoginRequest,
+    LoginResponse,
+    NewUser,
+    PasswordChange,
+    PasswordReset,
+    Preferences,
+    User,
+    UserChange,
+)
 from backend.domain.accounts.services import AccountService
 from backend.domain.audit import record
 from backend.errors import NotAuthenticated, UnsupportedMediaType
@@ -82,6 +91,13 @@ class AuthController(Controller):
     async def me(self, request: Request[UserRow, str, Any]) -> User:
         return User.model_validate(request.user)
 
+    @post("/password", status_code=HTTP_204_NO_CONTENT, summary="Change your own password (ends your other logins)")
+    async def change_password(
+        self, data: JSONBody[PasswordChange], request: Request[UserRow, str, Any], services: ServicesDep
+    ) -> None:
+        await services.accounts.change_password(request.user.id, data.current_password, data.new_password, request.auth)
+        await services.open_sockets.close_user(request.user.id, "your password changed", keep=request.auth)
+
     @patch("/me", summary="Change the logged-in user's preferences (the cockpit language)")
     async def preferences(
         self, data: JSONBody[Preferences], request: Request[UserRow, str, Any], services: ServicesDep
@@ -119,4 +135,16 @@ class UserController(Controller):
         user = await accounts.change(user_id, request.user.id, data.role, data.active)
         if data.role is not None or data.active is False:  # their rights changed: their sockets log in again
             await services.open_sockets.close_user(user_id, "your account changed")
+        return User.model_validate(user)
+
+    @post("/{user_id:int}/password", status_code=HTTP_200_OK, summary="Reset a user's password (they must change it)")
+    async def reset_password(
+        self,
+        user_id: FromPath[int],
+        data: JSONBody[PasswordReset],
+        request: Request[UserRow, str, Any],
+        services: ServicesDep,
+    ) -> User:
+        user = await services.accounts.reset_password(user_id, request.user.id, data.password)
+        await services.open_sockets.close_user(user_id, "your password was reset")
         return User.model_validate(user)

@@ -27,8 +27,9 @@ class OpenSockets:
     async def close_login(self, token: str, reason: str) -> None:
         await self._close([c for c, (_, t) in self._sockets.items() if t == token], reason)
 
-    async def close_user(self, user_id: int, reason: str) -> None:
-        await self._close([c for c, (u, _) in self._sockets.items() if u == user_id], reason)
+    async def close_user(self, user_id: int, reason: str, keep: str | None = None) -> None:
+        """Close the user's sockets (but those of the login ``keep``, when given)."""
+        await self._close([c for c, (u, t) in self._sockets.items() if u == user_id and t != keep], reason)
 
     async def _close(self, closers: list[Close], reason: str) -> None:
         for close in closers:

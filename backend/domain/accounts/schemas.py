@@ -23,6 +23,9 @@ class User(BaseModel):
     role: Role
     active: bool
     language: str
+    must_change_password: bool = Field(
+        default=False, description="An admin reset the password: until it is changed, only /auth/password works."
+    )
 
 
 class Preferences(BaseModel):
@@ -50,3 +53,16 @@ class UserChange(BaseModel):
 
     role: Role | None = None
     active: bool | None = None
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=1, max_length=1024, description="A new password the user must change")

@@ -6,6 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,7 @@ from backend.domain.accounts.passwords import (
     verify_password,
 )
 from backend.domain.audit import add_entry
-from backend.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from backend.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from backend.settings import Settings
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -50,8 +51,7 @@ class AccountService:
     async def create_user(self, username: str, password: str, role: Role) -> User:
         if not USERNAME.match(username):
             raise InvalidInput("A username is 1-64 letters, digits or . _ @ - and starts with a letter or digit.")
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        _check_new_password(password)
         user = User(username=username, password_hash=hash_password(password), role=role, active=True, language="pl")
         try:
             async with self.db.transaction() as session:
@@ -114,9 +114,32 @@ class AccountService:
             user.language = language
         return user
 
-    async def set_active(self, username: str, active: bool) -> None:
+    async def change_password(self, user_id: int, current: str, new: str, token: str) -> None:
+        """The user sets their own password (the current one required); every other login of theirs ends."""
+        _check_new_password(new)
         async with self.db.transaction() as session:
-            await session.execute(update(User).where(User.username == username).values(active=active))
+            user = await session.get(User, user_id, with_for_update=True)
+            if user is None or not verify_password(user.password_hash, current):
+                raise PermissionDenied("The current password is not right.")
+            if verify_password(user.password_hash, new):
+                raise InvalidInput("The new password must differ from the current one.")
+            user.password_hash = hash_password(new)
+            user.must_change_password = False
+            await _revoke_logins(session, user_id, keep=self._token_hash(token))
+            add_entry(session, user_id, "password_changed", user.username)
+
+    async def reset_password(self, user_id: int, actor_id: int, password: str) -> User:
+        """An admin gives a user a new password (audited); the user's logins end and they must change it."""
+        _check_new_password(password)
+        async with self.db.transaction() as session:
+            user = await session.get(User, user_id, with_for_update=True)
+            if user is None:
+                raise NotFound(f"User {user_id} does not exist.")
+            user.password_hash = hash_password(password)
+            user.must_change_password = True
+            await _revoke_logins(session, user_id)
+            add_entry(session, actor_id, "password_reset", user.username)
+        return user
 
     async def users(self) -> list[User]:
         async with self.db.sessions() as session:
@@ -138,9 +161,18 @@ class AccountService:
                 add_entry(session, actor_id, "user_activated" if active else "user_deactivated", user.username)
                 user.active = active
                 if not active:
-                    await session.execute(
-                        update(AuthToken)
-                        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
-                        .values(revoked_at=datetime.now(UTC))
-                    )
+                    await _revoke_logins(session, user_id)
         return user
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+async def _revoke_logins(session: Any, user_id: int, keep: bytes | None = None) -> None:
+    """End the user's login sessions (all, or all but the one whose token hash is ``keep``)."""
+    ended = update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+    if keep is not None:
+        ended = ended.where(AuthToken.token_hash != keep)
+    await session.execute(ended.values(revoked_at=datetime.now(UTC)))

@@ -112,7 +112,7 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], services: ServicesDep)
         user: User = await services.accounts.authenticate(token)
     except SuflerError:
         return None
-    return user
+    return None if user.must_change_password else user  # a reset password is changed first
 
 
 class Connection:
