@@ -6,7 +6,6 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-
 from sqlalchemy.exc import DataError
 
 from backend.redaction import Redactor
