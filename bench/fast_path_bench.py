@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backend.domain.copilot.build import build_engine  # noqa: E402
-from backend.domain.engine.engine import SessionState  # noqa: E402
+from backend.domain.engine.engine import Beliefs  # noqa: E402
 from backend.settings import PackSettings, Settings  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 from tests.data.test_replay_scenarios import SCENARIOS  # noqa: E402
@@ -33,10 +33,10 @@ def main(rounds: int) -> None:
         observe: list[float] = []
         moves: list[float] = []
         for _ in range(rounds):
-            state = SessionState()  # sessions of 20 observations each: evidence and cues accumulate
+            state = Beliefs()  # sessions of 20 observations each: evidence and cues accumulate
             for text in observations:
                 t0 = time.perf_counter()
-                result = engine.observe(state, text)
+                result = engine.fast_result(state, text)
                 t1 = time.perf_counter()
                 engine.playbook_moves(result.archetypes, result.language)
                 t2 = time.perf_counter()

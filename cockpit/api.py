@@ -299,7 +299,7 @@ class CockpitLink:
         self.outbox.clear()  # what was typed for the previous client stays with it (it was acknowledged or dropped)
         await self._send(message)
 
-    async def observe(self, text: str) -> str:
+    async def send_observation(self, text: str) -> str:
         return await self._send_kept({"type": "observation", "text": text})
 
     async def ask_advisor(self, text: str) -> str:

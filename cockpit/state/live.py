@@ -264,7 +264,7 @@ class CockpitState(rx.State):
         if not text or link is None or not self.session_id:
             return
         self.observation = ""
-        await link.observe(text)  # kept in the link's outbox until acknowledged: never lost
+        await link.send_observation(text)  # kept in the link's outbox until acknowledged: never lost
         self._screen.history.append({"kind": "observation", "text": text})
         self._screen.pending = len(link.outbox)
         self._copy_screen()

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from backend.domain.copilot.build import BuiltEngine
-from backend.domain.engine.engine import SessionState
+from backend.domain.engine.engine import Beliefs
 from backend.domain.engine.knowledge_index import COLLECTION, KnowledgeIndex
 from backend.domain.pack.pack import DomainPack
 
 
 def test_keywords_pull_knowledge_and_move_indicators(built: BuiltEngine) -> None:
     engine = built.engine
-    state = SessionState()
-    first = engine.observe(state, "Klient pyta, czy może kupić auto na firmę w leasingu i odliczyć VAT")
+    state = Beliefs()
+    first = engine.fast_result(state, "Klient pyta, czy może kupić auto na firmę w leasingu i odliczyć VAT")
     assert first.knowledge[0].slug == "company-purchase"
     baseline = first.scores.values["purchase_readiness"]
-    second = engine.observe(state, "Pyta o termin dostawy i chce zamówić jeszcze w tym miesiącu")
+    second = engine.fast_result(state, "Pyta o termin dostawy i chce zamówić jeszcze w tym miesiącu")
     assert second.scores.values["purchase_readiness"] >= baseline + 30
     rules = {c.rule_id for c in second.scores.explanations["purchase_readiness"]}
     assert {"wants-to-order", "asks-delivery-date"} <= rules
@@ -23,15 +23,15 @@ def test_keywords_pull_knowledge_and_move_indicators(built: BuiltEngine) -> None
 
 
 def test_fun_drive_risk_rises_for_a_joyrider(built: BuiltEngine) -> None:
-    state = SessionState()
-    result = built.engine.observe(state, "Chce tylko się przejechać na weekend, dla zabawy, pyta o 0-100")
+    state = Beliefs()
+    result = built.engine.fast_result(state, "Chce tylko się przejechać na weekend, dla zabawy, pyta o 0-100")
     assert result.scores.values["fun_drive_risk"] >= 40
     assert "fun-test-drive-only" in {c.rule_id for c in result.scores.explanations["fun_drive_risk"]}
 
 
 def test_degraded_moves_are_four_kinds_and_regenerate_gives_others(built: BuiltEngine) -> None:
     engine = built.engine
-    result = engine.observe(SessionState(), "Przyjechał z żoną i trójką dzieci, sprawdza miejsce na foteliki Isofix")
+    result = engine.fast_result(Beliefs(), "Przyjechał z żoną i trójką dzieci, sprawdza miejsce na foteliki Isofix")
     moves = engine.playbook_moves(result.archetypes, "pl")
     assert [m.kind for m in moves] == ["question", "argument", "objection_response", "action"]
     assert all(m.text and m.why for m in moves)

@@ -14,7 +14,7 @@ from backend.domain.engine.rules import ASSESSMENT_FIELDS
 @pytest.fixture
 def conversation(built: BuiltEngine) -> Conversation:
     conv = Conversation(earlier_sessions=["Pierwsza wizyta: pytał o leasing"], key_facts=["ma dwoje dzieci"])
-    built.copilot.observe(conv, "Klient pyta o leasing i foteliki Isofix", 1)
+    built.copilot.fast_path(conv, "Klient pyta o leasing i foteliki Isofix", 1)
     conv.summary = "Rodzina z dwójką dzieci, firma jednoosobowa."
     conv.turns.append(Turn("advisor", "Jak przekonać żonę?"))
     return conv

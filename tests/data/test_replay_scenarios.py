@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from backend.domain.copilot.build import BuiltEngine
-from backend.domain.engine.engine import SessionState
+from backend.domain.engine.engine import Beliefs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,19 +77,19 @@ CASES = [(slug, text) for slug, texts in SCENARIOS.items() for text in texts]
     ("slug", "observation"), CASES, ids=[f"{s}-{(i % 2 and 'en') or 'pl'}" for i, (s, _) in enumerate(CASES)]
 )
 def test_one_observation_classifies_the_archetype(built: BuiltEngine, slug: str, observation: str) -> None:
-    result = built.engine.observe(SessionState(), observation)
+    result = built.engine.fast_result(Beliefs(), observation)
     assert result.archetypes[0].slug == slug
     assert result.archetypes[0].reasons  # the leader is explained
 
 
 def test_evidence_accumulates_and_a_strong_signal_overturns_the_leader(built: BuiltEngine) -> None:
     engine = built.engine
-    state = SessionState()
-    engine.observe(state, "Pyta o rabat i promocję")
-    after_two = engine.observe(state, "Szuka najtańszej oferty, porównuje ceny")
+    state = Beliefs()
+    engine.fast_result(state, "Pyta o rabat i promocję")
+    after_two = engine.fast_result(state, "Szuka najtańszej oferty, porównuje ceny")
     assert after_two.archetypes[0].slug == "bargain-hunter"
-    overturned = engine.observe(state, SCENARIOS["family-guardian"][0])
-    overturned = engine.observe(state, SCENARIOS["family-guardian"][1])
+    overturned = engine.fast_result(state, SCENARIOS["family-guardian"][0])
+    overturned = engine.fast_result(state, SCENARIOS["family-guardian"][1])
     assert overturned.archetypes[0].slug == "family-guardian"
     assert overturned.leader_changed or after_two.archetypes[0].slug != overturned.archetypes[0].slug
 

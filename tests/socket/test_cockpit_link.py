@@ -48,7 +48,7 @@ async def test_login_client_files_and_a_first_observation(backend: Backend) -> N
         await events.wait_for("hello")
         await link.open_client(created["id"])
         session = await events.wait_for("session")
-        cmid = await link.observe("Pyta o zasięg zimą i ładowanie w domu")
+        cmid = await link.send_observation("Pyta o zasięg zimą i ładowanie w domu")
         await events.wait_for("ack", client_message_id=cmid)
         assert link.outbox == {} and link.session_id == session["session_id"]
         moves = await events.wait_for("moves")
@@ -71,11 +71,11 @@ async def test_an_observation_typed_while_the_backend_restarts_is_delivered(
         await events.wait_for("hello")
         await link.open_new_client("Marek Wójcik")
         await events.wait_for("session")
-        await link.observe("Pierwsza: pyta o leasing")
+        await link.send_observation("Pierwsza: pyta o leasing")
         await events.wait_for("moves")
     try:
         await events.wait_for("connection", state="reconnecting")
-        cmid = await link.observe("Druga, wpisana bez połączenia: pyta o VAT")  # the backend is down
+        cmid = await link.send_observation("Druga, wpisana bez połączenia: pyta o VAT")  # the backend is down
         assert cmid in link.outbox
         async with start_backend(port=port) as restarted:
             ack = await events.wait_for("ack", client_message_id=cmid)

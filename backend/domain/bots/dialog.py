@@ -132,7 +132,7 @@ class Dialog:
         language = guess_language(text)
         conv = Conversation()
         for earlier in customer_texts:
-            fast = await self.copilot.run(self.copilot.observe, conv, earlier)
+            fast = await self.copilot.run(self.copilot.fast_path, conv, earlier)
         archetype = conv.state.leader
         if HUMAN.search(text):
             turn = self.handover(language, "asked_for_human", bool(collected.get("contact")))

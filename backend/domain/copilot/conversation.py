@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from backend.domain.copilot.llm_outputs import Assessment
-from backend.domain.engine.engine import FastResult, SessionState
+from backend.domain.engine.engine import Beliefs, FastResult
 
 RECENT_TURNS_KEPT = 4  # turns never summarised away: the prompt always sees them verbatim
 
@@ -19,7 +19,7 @@ class Turn:
 
 @dataclass
 class Conversation:
-    state: SessionState = field(default_factory=SessionState)
+    state: Beliefs = field(default_factory=Beliefs)
     language: str = "pl"
     summary: str = ""
     key_facts: list[str] = field(default_factory=list)
@@ -38,7 +38,7 @@ class Conversation:
         copy's fast-path state holds only the leader (all the prompts use); it is never observed."""
         return dataclasses.replace(
             self,
-            state=SessionState(leader=self.state.leader, observations=self.state.observations),
+            state=Beliefs(leader=self.state.leader, observations=self.state.observations),
             key_facts=list(self.key_facts),
             earlier_sessions=list(self.earlier_sessions),
             turns=list(self.turns),

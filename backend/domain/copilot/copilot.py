@@ -70,9 +70,9 @@ class Copilot:
 
     # ---- fast path -------------------------------------------------------------------------------------
 
-    def observe(self, conv: Conversation, observation: str, interaction_id: int | None = None) -> FastResult:
+    def fast_path(self, conv: Conversation, observation: str, interaction_id: int | None = None) -> FastResult:
         """The fast path (milliseconds, no LLM); the conversation now points at this observation."""
-        fast = self.engine.observe(conv.state, observation)
+        fast = self.engine.fast_result(conv.state, observation)
         conv.version += 1
         conv.observation = observation
         conv.interaction_id = interaction_id

@@ -52,7 +52,7 @@ async def replay(copilot: Copilot, lines: Iterable[str], *, use_llm: bool, out: 
     conv = Conversation()
     count = 0
     for number, observation in enumerate(read_observations(lines), start=1):
-        fast = copilot.observe(conv, observation, number)
+        fast = copilot.fast_path(conv, observation, number)
         indicators = views.indicators(fast.scores, fast.language)
         if use_llm:
             stored = await copilot.think(conv, lambda _event: None)

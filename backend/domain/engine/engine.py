@@ -33,7 +33,10 @@ def guess_language(text: str) -> str:
 
 
 @dataclass
-class SessionState:
+class Beliefs:
+    """What the fast path has gathered about one client in one session: the archetype belief, cues seen, which
+    knowledge came up when, and the leader — updated by :meth:`CopilotEngine.fast_result` per observation."""
+
     belief: ArchetypeBelief = field(default_factory=ArchetypeBelief)
     cues: Counter[str] = field(default_factory=Counter)
     knowledge_seen: dict[str, int] = field(default_factory=dict)  # slug -> observation number last triggered
@@ -72,7 +75,8 @@ class CopilotEngine:
         self._knowledge_keywords = KeywordMatcher({s: m.keywords.all() for s, m in pack.knowledge.items()})
         self._cue_keywords = KeywordMatcher({s: c.keywords.all() for s, c in pack.cues.items()})
 
-    def observe(self, state: SessionState, observation: str) -> FastResult:
+    def fast_result(self, state: Beliefs, observation: str) -> FastResult:
+        """One observation read into ``state`` (beliefs, cues, knowledge), and what the screen shows now."""
         text = normalize(observation)
         vector = self.embedder.embed([observation])[0]
         state.observations += 1

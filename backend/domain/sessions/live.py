@@ -59,7 +59,7 @@ def rebuild(copilot: Copilot, stored: StoredSession) -> Conversation:
     conv.add_key_facts([str(f) for f in stored.session.key_facts])
     for interaction in stored.interactions:
         if interaction.kind == "observation":
-            copilot.observe(conv, interaction.user_input, interaction.id)
+            copilot.fast_path(conv, interaction.user_input, interaction.id)
         elif interaction.kind == "advisor":
             conv.turns.append(Turn("advisor", interaction.user_input))
     conv.summary = stored.session.summary
@@ -210,7 +210,7 @@ class LiveSession:
             if recorded.duplicate:
                 return
             self._supersede(None)  # older LLM work stops before this observation changes anything
-            fast = await self.copilot.run(self.copilot.observe, self.conv, text, iid)
+            fast = await self.copilot.run(self.copilot.fast_path, self.conv, text, iid)
             shown = views.fast_result(fast, self.copilot.engine.pack)
             self.history.append(p.HistoryItem(interaction_id=iid, kind="observation", text=text))
             self.latest = p.LatestObservation(interaction_id=iid, fast_result=shown, assessment=None, moves=None)
