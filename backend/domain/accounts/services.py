@@ -52,7 +52,9 @@ class AccountService:
         if not USERNAME.match(username):
             raise InvalidInput("A username is 1-64 letters, digits or . _ @ - and starts with a letter or digit.")
         _check_new_password(password)
-        user = User(username=username, password_hash=hash_password(password), role=role, active=True, language="pl")
+        user = User(
+            username=username, password_hash=await hash_password(password), role=role, active=True, language="pl"
+        )
         try:
             async with self.db.transaction() as session:
                 session.add(user)
@@ -68,12 +70,12 @@ class AccountService:
         async with self.db.transaction() as session:
             user = await session.scalar(select(User).where(User.username == username))
             # Same message for every failure: do not tell an attacker which usernames exist.
-            if not verify_password(user.password_hash if user else None, password) or user is None:
+            if not await verify_password(user.password_hash if user else None, password) or user is None:
                 raise NotAuthenticated("Wrong username or password.")
             if not user.active:
                 raise NotAuthenticated("This account is deactivated.")
             if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
+                user.password_hash = await hash_password(password)
             token = secrets.token_urlsafe(32)
             expires_at = datetime.now(UTC) + self.session_ttl
             session.add(AuthToken(user_id=user.id, token_hash=self._token_hash(token), expires_at=expires_at))
@@ -119,11 +121,11 @@ class AccountService:
         _check_new_password(new)
         async with self.db.transaction() as session:
             user = await session.get(User, user_id, with_for_update=True)
-            if user is None or not verify_password(user.password_hash, current):
+            if user is None or not await verify_password(user.password_hash, current):
                 raise PermissionDenied("The current password is not right.")
-            if verify_password(user.password_hash, new):
+            if await verify_password(user.password_hash, new):
                 raise InvalidInput("The new password must differ from the current one.")
-            user.password_hash = hash_password(new)
+            user.password_hash = await hash_password(new)
             user.must_change_password = False
             await _revoke_logins(session, user_id, keep=self._token_hash(token))
             add_entry(session, user_id, "password_changed", user.username)
@@ -135,7 +137,7 @@ class AccountService:
             user = await session.get(User, user_id, with_for_update=True)
             if user is None:
                 raise NotFound(f"User {user_id} does not exist.")
-            user.password_hash = hash_password(password)
+            user.password_hash = await hash_password(password)
             user.must_change_password = True
             await _revoke_logins(session, user_id)
             add_entry(session, actor_id, "password_reset", user.username)
