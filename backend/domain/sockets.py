@@ -4,6 +4,7 @@ receive loop that yields each frame's data until the peer goes away."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -49,21 +50,49 @@ class RatesByKey:
         return bucket.take()
 
 
+MAX_QUEUED_BYTES = 1024 * 1024  # far more than any resume or burst needs; a socket that does not read is closed
+
+
 class SocketOutbox:
-    """Queues text frames for one socket and sends them in order from its own task."""
+    """Queues text frames for one socket and sends them in order from its own task.
+
+    Bounded: a peer that stops reading while it keeps asking (1,500 resumes grew memory by ~100 MB) is closed
+    once MAX_QUEUED_BYTES wait for it; what was queued is dropped, and a reconnect resumes from its last seq.
+    """
 
     def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
         self.socket = socket
         self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.queued_bytes = 0
+        self.overflowed = False
         self.task = asyncio.create_task(self._run())
 
     def deliver(self, text: str) -> None:
+        if self.overflowed:
+            return
+        self.queued_bytes += len(text)
+        if self.queued_bytes > MAX_QUEUED_BYTES:
+            self._overflow()
+            return
         self.queue.put_nowait(text)
+
+    def _overflow(self) -> None:
+        self.overflowed = True
+        self.queue = asyncio.Queue()
+        self.queued_bytes = 0
+        self.task.cancel()
+        self.task = asyncio.create_task(self._close_unread())
+
+    async def _close_unread(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.socket.close(code=POLICY_VIOLATION, reason="not reading")
 
     async def _run(self) -> None:
         try:
             while True:
-                await self.socket.send_text(await self.queue.get())
+                text = await self.queue.get()
+                self.queued_bytes -= len(text)
+                await self.socket.send_text(text)
         except (WebSocketDisconnect, RuntimeError, OSError):
             return  # the receive loop notices the disconnect and cleans up
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -119,3 +120,25 @@ async def test_a_frame_past_the_limit_closes_the_socket_before_it_is_read(backen
         with pytest.raises(ConnectionClosed) as closed:
             await cockpit.next("pong")
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+
+
+async def test_a_socket_that_asks_without_reading_is_closed_and_memory_stays_bounded(backend: Backend) -> None:
+    async with backend.cockpit() as cockpit:
+        session = await cockpit.open_new_client(f"Klient {uuid.uuid4().hex[:6]}")
+        for n in range(8):
+            await cockpit.observe(f"obserwacja {n}: pyta o leasing, zasięg zimą i ładowanie w domu")
+        await cockpit.next("moves")
+        # Every event since the session opened, again and again: ~20 frames per request.
+        resume = json.dumps({"v": 1, "type": "resume", "session_id": session["session_id"], "last_seq": session["seq"]})
+        for _ in range(5000):  # not reading meanwhile: the answers pile up on the server's side
+            await cockpit.ws.send(resume)
+        answers = 0
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(cockpit.ws.recv(), 10)
+                answers += 1
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    assert answers < 20 * 5000  # closed, not served: what piled up was dropped
+    async with asyncio.timeout(10):  # and the server lets the socket go once it has read what was sent
+        while backend.services.hub.peers:  # noqa: ASYNC110 - polling what the server holds
+            await asyncio.sleep(0.05)
