@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 _hasher = PasswordHasher()  # argon2id, library defaults (64 MiB, 3 iterations)
 
@@ -19,6 +20,21 @@ _hasher = PasswordHasher()  # argon2id, library defaults (64 MiB, 3 iterations)
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 MIN_PASSWORD_LENGTH = 8
+# The most common passwords (from leaked lists, via zxcvbn), and a few a Polish showroom would pick.
+COMMON = frozenset(FREQUENCY_LISTS["passwords"]) | {"haslo", "haslo123", "hasło123", "sufler", "sufler123", "polska"}
+
+
+def password_problem(password: str, username: str) -> str | None:
+    """Why a new password may not be used (ASVS 2.1: length, not common, not the username), else None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
+    folded, name = password.casefold(), username.casefold()
+    stem = folded.rstrip("0123456789!.")  # "Password2024!" is "password" with digits and a ! after it
+    if any(folded[:end] in COMMON for end in range(len(stem), len(folded) + 1)):
+        return "This password is one of the most common ones; choose another."
+    if (len(name) >= 3 and name in folded) or folded in name:
+        return "A password may not contain the username."
+    return None
 
 
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="passwords")

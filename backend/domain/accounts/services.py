@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from backend.db import Database
 from backend.db.models import AuthToken, Role, User
 from backend.domain.accounts.passwords import (
-    MIN_PASSWORD_LENGTH,
     hash_password,
     needs_rehash,
+    password_problem,
     verify_password,
 )
 from backend.domain.audit import add_entry
@@ -51,7 +51,7 @@ class AccountService:
     async def create_user(self, username: str, password: str, role: Role) -> User:
         if not USERNAME.match(username):
             raise InvalidInput("A username is 1-64 letters, digits or . _ @ - and starts with a letter or digit.")
-        _check_new_password(password)
+        _check_new_password(password, username)
         user = User(
             username=username, password_hash=await hash_password(password), role=role, active=True, language="pl"
         )
@@ -118,11 +118,11 @@ class AccountService:
 
     async def change_password(self, user_id: int, current: str, new: str, token: str) -> None:
         """The user sets their own password (the current one required); every other login of theirs ends."""
-        _check_new_password(new)
         async with self.db.transaction() as session:
             user = await session.get(User, user_id, with_for_update=True)
             if user is None or not await verify_password(user.password_hash, current):
                 raise PermissionDenied("The current password is not right.")
+            _check_new_password(new, user.username)
             if await verify_password(user.password_hash, new):
                 raise InvalidInput("The new password must differ from the current one.")
             user.password_hash = await hash_password(new)
@@ -132,11 +132,11 @@ class AccountService:
 
     async def reset_password(self, user_id: int, actor_id: int, password: str) -> User:
         """An admin gives a user a new password (audited); the user's logins end and they must change it."""
-        _check_new_password(password)
         async with self.db.transaction() as session:
             user = await session.get(User, user_id, with_for_update=True)
             if user is None:
                 raise NotFound(f"User {user_id} does not exist.")
+            _check_new_password(password, user.username)
             user.password_hash = await hash_password(password)
             user.must_change_password = True
             await _revoke_logins(session, user_id)
@@ -167,9 +167,10 @@ class AccountService:
         return user
 
 
-def _check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+def _check_new_password(password: str, username: str) -> None:
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise InvalidInput(problem)
 
 
 async def _revoke_logins(session: Any, user_id: int, keep: bytes | None = None) -> None:
