@@ -35,6 +35,14 @@ RESEND_AFTER = 1.0  # seconds before resending a message the backend could not s
 log = structlog.get_logger(__name__)
 
 
+class PendingMessages(Exception):
+    """Messages typed for the open client are not stored yet: opening another now would lose them."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count} message(s) not yet stored")
+        self.count = count
+
+
 class BackendError(Exception):
     def __init__(self, code: str, message: str, details: Any = None) -> None:
         super().__init__(message)
@@ -294,9 +302,12 @@ class CockpitLink:
         await self._switch({"type": "open_session", "session_id": session_id})
 
     async def _switch(self, message: dict[str, Any]) -> None:
+        """Open another session — held while anything typed for this one waits for its acknowledgement (the
+        messages carry no session: sent after the switch they would land with the other client)."""
+        if self.outbox:
+            raise PendingMessages(len(self.outbox))
         self.session_id = None
         self.last_seq = 0
-        self.outbox.clear()  # what was typed for the previous client stays with it (it was acknowledged or dropped)
         await self._send(message)
 
     async def send_observation(self, text: str) -> str:

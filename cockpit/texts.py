@@ -44,6 +44,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "pl": "Baza danych chwilowo niedostępna — ponawiam wysyłkę.",
         "en": "The database is briefly unavailable — retrying.",
     },
+    "switch_held": {
+        "pl": "Najpierw muszą się zapisać obserwacje tego klienta (czeka: {count}) — chwila, połączenie wraca.",
+        "en": "This client's observations must be stored first ({count} waiting) — a moment, reconnecting.",
+    },
     "undelivered": {"pl": "⚠ Nie doręczono do klienta: ", "en": "⚠ Not delivered to the customer: "},
     "error_conflict": {"pl": "Ta sesja jest zakończona.", "en": "This session has ended."},
     "error_bad_request": {

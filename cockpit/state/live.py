@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import fields
 from typing import Any
 
@@ -12,7 +13,7 @@ import reflex as rx
 import structlog
 from reflex.event import EventHandler
 
-from cockpit.api import BackendError, ClientFiles, CockpitLink, change_password, login, save_language
+from cockpit.api import BackendError, ClientFiles, CockpitLink, PendingMessages, change_password, login, save_language
 from cockpit.texts import t
 from cockpit.view_models import live as view_model
 from cockpit.view_models.live import Screen, apply
@@ -207,18 +208,32 @@ class CockpitState(rx.State):
         finally:
             await files.close()
 
+    async def _switch(self, to: Callable[[CockpitLink], Awaitable[None]]) -> bool:
+        """Open another session through the link; held, with a warning, while this one's messages are unsent."""
+        link = self._link()
+        if link is None:
+            return False
+        try:
+            await to(link)
+        except PendingMessages as exc:
+            self._hold(exc.count)
+            return False
+        return True
+
+    def _hold(self, count: int) -> None:
+        self._screen.error = t(self.language, "switch_held", count=count)
+        self.error = self._screen.error
+
     @rx.event
     async def create_client(self, form: dict[str, Any]) -> None:
         name = str(form.get("name", "")).strip()
-        link = self._link()
-        if name and link is not None:
-            await link.open_new_client(name, str(form.get("contact", "")).strip() or None)
+        contact = str(form.get("contact", "")).strip() or None
+        if name:
+            await self._switch(lambda link: link.open_new_client(name, contact))
 
     @rx.event
     async def open_client(self, client_id: int) -> None:
-        link = self._link()
-        if link is not None:
-            await link.open_client(client_id)
+        if await self._switch(lambda link: link.open_client(client_id)):
             self.found = []
 
     @rx.event
@@ -228,14 +243,17 @@ class CockpitState(rx.State):
     @rx.event
     async def claim_lead(self, lead_id: int) -> None:
         """Take a lead: the backend makes it a client file with a session seeded from the bot's chat."""
-        link = self._link()
-        if link is not None:
-            await link.claim_lead(lead_id)
+        if await self._switch(lambda link: link.claim_lead(lead_id)):
             self.show_inbox = False
 
     @rx.event
     def choose_client(self) -> None:
-        """Back to the client panel (the session stays as it is until another client is opened)."""
+        """Back to the client panel (the session stays as it is until another client is opened) — not while
+        something typed here waits to be stored: the salesperson stays where it shows as pending."""
+        link = self._link()
+        if link is not None and link.outbox:
+            self._hold(len(link.outbox))
+            return
         self._screen.session_id = 0
         self.session_id = 0
 

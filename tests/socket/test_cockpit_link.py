@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.db.models import Interaction
-from cockpit.api import BackendError, ClientFiles, CockpitLink, login
+from cockpit.api import BackendError, ClientFiles, CockpitLink, PendingMessages, login
 from tests.helpers import restartable_port
 from tests.socket.conftest import PASSWORD, Backend, StartBackend
 
@@ -76,6 +76,9 @@ async def test_an_observation_typed_while_the_backend_restarts_is_delivered(
     try:
         await events.wait_for("connection", state="reconnecting")
         cmid = await link.send_observation("Druga, wpisana bez połączenia: pyta o VAT")  # the backend is down
+        assert cmid in link.outbox
+        with pytest.raises(PendingMessages):  # another client now would take (or drop) what was typed for this one
+            await link.open_new_client("Ktoś inny")
         assert cmid in link.outbox
         async with start_backend(port=port) as restarted:
             ack = await events.wait_for("ack", client_message_id=cmid)
