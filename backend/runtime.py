@@ -27,6 +27,7 @@ from backend.db.embedded import EmbeddedPostgres
 from backend.db.migrate import upgrade_to_head
 from backend.db.models import Role
 from backend.domain.accounts import AccountService
+from backend.domain.accounts.forwarding import KEY_VARIABLE, forwarding_key
 from backend.domain.copilot.build import BuiltEngine, build_engine
 from backend.settings import Settings, SettingsError
 
@@ -166,6 +167,7 @@ def cockpit(settings: Settings, backend_base: str) -> Iterator[CockpitProcess | 
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "SUFLER_COCKPIT_BACKEND_URL": settings.cockpit.backend_url or backend_base,
         "SUFLER_COCKPIT_PORT": str(settings.cockpit.port),
+        KEY_VARIABLE: forwarding_key(settings.secret_key()),  # so the login throttle sees browsers, not the cockpit
     }
     port = settings.cockpit.port
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from backend.domain.accounts.forwarding import ADDRESS_HEADER, KEY_VARIABLE, SIGNATURE_HEADER, sign
 from backend.domain.protocol.cockpit import parse_server_event
 
 __all__ = ("BackendError", "ClientFiles", "CockpitLink", "TeamReview", "login", "save_language")
@@ -51,10 +53,19 @@ class BackendError(Exception):
         self.details = details
 
 
-async def login(base_url: str, username: str, password: str) -> dict[str, Any]:
-    """``{"token", "expires_at", "user"}``, or :class:`BackendError` (e.g. ``not_authenticated``)."""
+async def login(base_url: str, username: str, password: str, browser_address: str = "") -> dict[str, Any]:
+    """``{"token", "expires_at", "user"}``, or :class:`BackendError` (e.g. ``not_authenticated``).
+
+    The browser's address goes along, signed, so that failed logins slow down that browser only — not every
+    salesperson behind this cockpit's one address."""
+    key = os.environ.get(KEY_VARIABLE, "")
+    headers = {ADDRESS_HEADER: browser_address, SIGNATURE_HEADER: sign(key, browser_address)}
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
-        response = await http.post("/auth/login", json={"username": username, "password": password})
+        response = await http.post(
+            "/auth/login",
+            json={"username": username, "password": password},
+            headers=headers if key and browser_address else None,
+        )
     body: dict[str, Any] = _json_or_error(response)
     return body
 

@@ -91,7 +91,8 @@ class CockpitState(rx.State):
     @rx.event
     async def log_in(self, form: dict[str, Any]) -> EventHandler | None:
         try:
-            issued = await login(BACKEND_URL, str(form.get("username", "")), str(form.get("password", "")))
+            username, password = str(form.get("username", "")), str(form.get("password", ""))
+            issued = await login(BACKEND_URL, username, password, self.router.session.client_ip)
         except BackendError as exc:
             self.login_error = t(self.language, f"error_{exc.code}", default=exc.message)
             return None

@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from backend.db.models import User as UserRow
 from backend.domain.accounts.access import ADMIN_ONLY
 from backend.domain.accounts.auth import CSRF_COOKIE, refuse_foreign_origin
+from backend.domain.accounts.forwarding import client_address, forwarding_key
 from backend.domain.accounts.schemas import (
     LoginRequest,
     LoginResponse,
@@ -23,7 +24,7 @@ from backend.domain.accounts.schemas import (
 )
 from backend.domain.accounts.services import AccountService
 from backend.domain.audit import record
-from backend.errors import NotAuthenticated, UnsupportedMediaType
+from backend.errors import NotAuthenticated, RateLimited, UnsupportedMediaType
 from backend.services import ServicesDep
 
 
@@ -41,8 +42,12 @@ class AuthController(Controller):
         if request.content_type[0] != "application/json":
             raise UnsupportedMediaType("Log in with a JSON body (Content-Type: application/json).")
         accounts: AccountService = services.accounts
-        address = request.client.host if request.client else "?"
-        services.login_throttle.check(data.username, address)
+        address = client_address(request, forwarding_key(services.settings.secret_key()))
+        try:
+            services.login_throttle.check(data.username, address)
+        except RateLimited:
+            await record(services.db, None, "sign_in_throttled", data.username, address=address)
+            raise
         try:
             issued = await accounts.login(data.username, data.password)
         except NotAuthenticated:
