@@ -44,7 +44,7 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
     leads = LeadFeed(db, clients, broadcast=broadcast, customer_chat=hub.customer_chat)
     channels: list[Channel | None] = [
         TelegramChannel.from_settings(settings.telegram),
-        WebChannel() if settings.widget.enabled else None,
+        WebChannel(settings.widget) if settings.widget.enabled else None,
     ]
     bots = BotService(
         db,

@@ -207,6 +207,18 @@ class WidgetSettings(_Section):
         description="Comma-separated sites (e.g. https://shop.example) allowed to open the widget; * for any.",
     )
 
+    new_chats_per_address: int = Field(
+        default=10,
+        ge=1,
+        description="New widget chats one address may start at once (then one a minute). Behind a proxy, have it "
+        "send X-Forwarded-For (uvicorn trusts it from 127.0.0.1) or every visitor shares one address.",
+    )
+    messages_per_address: int = Field(
+        default=60,
+        ge=1,
+        description="Widget messages one address may send at once over all its chats (then a tenth of that per s).",
+    )
+
     def allows(self, origin: str | None) -> bool:
         return self.allowed_origins == "*" or (origin is not None and origin in self.allowed_origins.split(","))
 

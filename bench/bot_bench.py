@@ -104,6 +104,9 @@ async def main(updates: int, leads: int) -> None:
             "SUFLER_TELEGRAM_BOT_TOKEN": fake.token,
             "SUFLER_TELEGRAM_WEBHOOK_SECRET": SECRET,
             "SUFLER_TELEGRAM_API_BASE": tg_url,
+            # Every widget chat of the benchmark comes from this one address: lift the per-address limits.
+            "SUFLER_WIDGET_NEW_CHATS_PER_ADDRESS": "100000",
+            "SUFLER_WIDGET_MESSAGES_PER_ADDRESS": "100000",
         }
         with tempfile.TemporaryDirectory() as tmp:
             async with running_product(tmp, **env) as product:

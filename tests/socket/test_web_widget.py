@@ -194,3 +194,37 @@ async def _quiet(chat: Widget, seconds: float = 0.5) -> list[dict[str, Any]]:
     except TimeoutError:
         pass
     return heard
+
+
+async def test_several_sockets_on_one_chat_share_its_rate(backend: Backend) -> None:
+    async with widget(backend) as first:
+        conversation = next(f for f in first.frames if f["type"] == "welcome")["conversation_id"]
+        async with widget(backend, conversation) as second, widget(backend, conversation) as third:
+            chats = (first, second, third)
+            for n in range(12):
+                for chat in chats:
+                    await chat.say(f"pytanie {n}")
+            answers = [frame for chat in chats for frame in await _acks_or_errors(chat, 12)]
+    limited = [a for a in answers if a["type"] == "error" and a["code"] == "rate_limited"]
+    assert limited and len(answers) - len(limited) <= 20 + 2  # the chat's burst (and what refilled meanwhile)
+
+
+async def test_one_address_cannot_open_chats_without_end(start_backend: StartBackend) -> None:
+    async with start_backend(widget=WidgetSettings(new_chats_per_address=3)) as backend:
+        for _ in range(3):
+            async with widget(backend):  # welcomed
+                pass
+        url = backend.url.replace("http://", "ws://") + "/bots/web"
+        async with connect(url) as ws:
+            await ws.send(json.dumps({"type": "hello", "conversation_id": None, "language": "pl"}))
+            refused = json.loads(await ws.recv())
+    assert refused["type"] == "error" and refused["code"] == "rate_limited"
+
+
+async def _acks_or_errors(chat: Widget, count: int) -> list[dict[str, Any]]:
+    got: list[dict[str, Any]] = []
+    while len(got) < count:
+        frame = json.loads(await asyncio.wait_for(chat.ws.recv(), WAIT))
+        if frame["type"] in ("ack", "error"):
+            got.append(frame)
+    return got

@@ -21,7 +21,7 @@ from litestar import Request, Response, WebSocket, get, websocket
 from backend.domain.bots.dialog import BotReply
 from backend.domain.bots.service import MAX_TEXT, BotService, CustomerEvent
 from backend.domain.protocol import widget as w
-from backend.domain.sockets import POLICY_VIOLATION, RateBucket, SocketOutbox, frames
+from backend.domain.sockets import POLICY_VIOLATION, RateBucket, RatesByKey, SocketOutbox, frames
 from backend.errors import NotFound
 from backend.services import ServicesDep
 from backend.settings import WidgetSettings
@@ -33,7 +33,10 @@ log = structlog.get_logger(__name__)
 CHANNEL = "web"
 ASSETS = Path(__file__).parents[1] / "widget"
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
-BURST, PER_SECOND = 20, 2.0  # messages a widget may send at once, and on average
+BURST, PER_SECOND = 20, 2.0  # messages a widget may send at once, and on average (per socket, per conversation)
+# Anyone may open the widget: per address, a few new chats at once then one a minute, and a bounded number of
+# messages over all its chats (WidgetSettings) — several sockets on one conversation, or many conversations, do
+# not multiply what one visitor can make the backend analyse.
 
 
 class WebChannel:
@@ -42,8 +45,11 @@ class WebChannel:
 
     name = CHANNEL
 
-    def __init__(self) -> None:
+    def __init__(self, settings: WidgetSettings) -> None:
         self.sockets: dict[str, set[SocketOutbox]] = {}
+        self.conversation_rates = RatesByKey(BURST, PER_SECOND)
+        self.address_rates = RatesByKey(settings.messages_per_address, settings.messages_per_address / 10)
+        self.new_conversation_rates = RatesByKey(settings.new_chats_per_address, 1 / 60)
 
     def read(self, payload: dict[str, Any]) -> CustomerEvent:
         return CustomerEvent(
@@ -94,6 +100,7 @@ async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) ->
     outbox = SocketOutbox(socket)
     conversation: str | None = None
     bucket = RateBucket(BURST, PER_SECOND)
+    address = socket.client.host if socket.client else "?"
     try:
         async for raw in frames(socket):
             try:
@@ -101,10 +108,14 @@ async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) ->
                 if isinstance(message, w.Hello):
                     if conversation is not None:
                         raise w.FrameError("already_open", "hello comes once per socket.")
-                    conversation = await _open(bots, channel, outbox, message)
+                    conversation = await _open(bots, channel, outbox, message, address)
                 elif conversation is None:
                     raise w.FrameError("hello_first", "Send hello first.")
-                elif not bucket.take():
+                elif not (
+                    bucket.take()
+                    and channel.conversation_rates.take(conversation)
+                    and channel.address_rates.take(address)
+                ):
                     frame_id = getattr(message, "id", None)
                     raise w.FrameError("rate_limited", "Too many messages; wait a moment.", frame_id)
                 else:
@@ -120,11 +131,13 @@ async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) ->
         await outbox.close()
 
 
-async def _open(bots: BotService, channel: WebChannel, outbox: SocketOutbox, hello: w.Hello) -> str:
+async def _open(bots: BotService, channel: WebChannel, outbox: SocketOutbox, hello: w.Hello, address: str) -> str:
     """Continue the widget's conversation when it is one of ours, else start a new one with the greeting."""
     given = hello.conversation_id
     if given is not None and CONVERSATION_ID.match(given) and await bots.exists(CHANNEL, given):
         conversation, new = given, False
+    elif not channel.new_conversation_rates.take(address):
+        raise w.FrameError("rate_limited", "Too many new chats from here; please try again in a minute.")
     else:
         conversation, new = secrets.token_urlsafe(24), True
         await bots.start_conversation(CHANNEL, conversation)
