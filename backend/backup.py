@@ -132,6 +132,8 @@ def backup(url: str, file: Path) -> Tool:
     partial = file.with_name(file.name + ".partial")
     file.parent.mkdir(parents=True, exist_ok=True)
     try:
+        partial.touch(mode=0o600)  # the dump holds every client file: readable by its owner only, from the start
+        partial.chmod(0o600)  # (touch's mode yields to the umask; chmod does not)
         _run([str(tool.path), "--format=custom", f"--file={partial}", f"--dbname={dsn}"], env, "pg_dump")
         partial.replace(file)
     finally:

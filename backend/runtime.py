@@ -28,6 +28,7 @@ from backend.db.migrate import upgrade_to_head
 from backend.db.models import Role
 from backend.domain.accounts import AccountService
 from backend.domain.accounts.forwarding import KEY_VARIABLE, forwarding_key
+from backend.domain.accounts.passwords import verify_password
 from backend.domain.copilot.build import BuiltEngine, build_engine
 from backend.settings import Settings, SettingsError
 
@@ -71,12 +72,17 @@ async def ensure_first_admin(settings: Settings, url: str) -> FirstLogin:
     password_file = settings.data_dir / "first-login.txt"
     async with account_service(settings, url) as accounts:
         username = settings.auth.admin_username
-        if await accounts.get_user(username) is None:
+        admin = await accounts.get_user(username)
+        if admin is None:
             password = secrets.token_urlsafe(12)
             await accounts.create_user(username, password, Role.ADMIN)
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             password_file.write_text(password)
             password_file.chmod(0o600)
+        elif password_file.exists() and not await verify_password(
+            admin.password_hash, password_file.read_text().strip()
+        ):
+            password_file.unlink()  # the admin has set their own password: the generated one is neither valid nor shown
     stored = password_file.read_text().strip() if password_file.exists() else None
     return FirstLogin(username, stored)
 

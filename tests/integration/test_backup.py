@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,7 @@ async def test_backup_restores_into_a_fresh_database_identically(
         assert code == 0, err
         assert dump.stat().st_size > 0 and "Backed up" in out
         assert not list(dump.parent.glob("*.partial"))
+        assert stat.S_IMODE(dump.stat().st_mode) == 0o600  # every client file is in it: its owner only
 
     async with fresh_database(pg_server_url) as target:
         env = env_for(SUFLER_DATABASE_URL=target)

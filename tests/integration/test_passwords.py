@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +15,8 @@ from websockets.exceptions import ConnectionClosed
 
 from backend.db.models import Role
 from backend.domain.accounts import AccountService
+from backend.runtime import ensure_first_admin
+from backend.settings import Settings
 from tests.integration.conftest import PASSWORD, MakeUser
 from tests.integration.test_access import as_
 
@@ -108,3 +112,17 @@ async def test_a_burst_of_logins_does_not_stall_the_sockets(base_url: str, make_
                 await asyncio.sleep(0.05)
             assert all(task.result().status_code == 200 for task in logins)
     assert max(pings) < 0.3, pings  # it was 1.2-1.3 s with hashing on the event loop
+
+
+async def test_the_generated_first_password_is_shown_until_the_admin_sets_their_own(
+    settings: Settings, migrated_db_url: str, accounts: AccountService, tmp_path: Path
+) -> None:
+    auth = settings.auth.model_copy(update={"admin_username": f"admin-{uuid.uuid4().hex[:8]}"})
+    mine = settings.model_copy(update={"auth": auth, "data_dir": tmp_path})
+    first = await ensure_first_admin(mine, migrated_db_url)
+    assert first.password and (tmp_path / "first-login.txt").exists()
+    assert (await ensure_first_admin(mine, migrated_db_url)).password == first.password  # unchanged: still shown
+    issued = await accounts.login(first.username, first.password)
+    await accounts.change_password(issued.user.id, first.password, NEW, issued.token)
+    assert (await ensure_first_admin(mine, migrated_db_url)).password is None
+    assert not (tmp_path / "first-login.txt").exists()

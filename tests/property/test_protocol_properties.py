@@ -15,7 +15,14 @@ from backend.domain.protocol.cockpit import (
     parse_client_message,
 )
 
-CODES = {"message_too_large", "malformed_json", "unsupported_version", "unknown_type", "invalid_message"}
+CODES = {
+    "message_too_large",
+    "malformed_json",
+    "unsupported_version",
+    "unknown_type",
+    "invalid_message",
+    "bad_request",  # a value the database cannot store (NUL, a number past bigint)
+}
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
@@ -58,6 +65,18 @@ def test_any_json_value_is_a_message_or_a_typed_error(value: Any) -> None:
 @given(messages)
 def test_message_shaped_objects_are_a_message_or_a_typed_error(value: dict[str, Any]) -> None:
     check(json.dumps(value))
+
+
+@given(st.text(max_size=20), st.text(max_size=20))
+def test_an_unstorable_text_is_a_bad_request_naming_the_field(before: str, after: str) -> None:
+    value = {"type": "observation", "v": 1, "client_message_id": "m-1", "text": f"{before}\x00{after}"}
+    try:
+        parse_client_message(json.dumps(value))
+    except ProtocolError as exc:
+        assert exc.code == "bad_request" and exc.message.startswith("The message cannot be stored: text:")
+        assert exc.client_message_id == "m-1"
+    else:
+        raise AssertionError("accepted a NUL")
 
 
 def test_oversized_is_refused_before_parsing() -> None:

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
+from backend.db import Database
+from backend.db.migrate import upgrade_to_head
 from backend.db.models import BotUpdate, OutboxMessage
 from backend.domain.bots.dialog import say
 from backend.domain.bots.service import REPLY
 from backend.settings import TelegramSettings
 from tests.fakes.telegram import FakeTelegram, text_update
+from tests.helpers import fresh_database
 from tests.socket.conftest import Backend, StartBackend
 from tests.socket.test_telegram_bot import SECRET, bot_backend, new_chat, post, replies_to, until
 
@@ -61,17 +66,24 @@ def _bot(telegram: FakeTelegram) -> TelegramSettings:
     )
 
 
+@pytest.fixture
+async def own_db(pg_server_url: str) -> AsyncIterator[str]:
+    """A database of its own: what other tests left unhandled must not be this restart's backlog."""
+    async with fresh_database(pg_server_url) as url:
+        await upgrade_to_head(url)
+        yield url
+
+
 async def test_what_a_crash_leaves_is_answered_after_the_restart(
-    start_backend: StartBackend, telegram: FakeTelegram, migrated_db_url: str
+    start_backend: StartBackend, telegram: FakeTelegram, own_db: str
 ) -> None:
     """The database is all a `kill -9` leaves: acknowledged updates never handled, and a reply committed but never
     sent. Both are finished by the next start — each chat answered once."""
     chats = [new_chat() for _ in range(10)]
-    settings = TelegramSettings(
-        bot_token=SecretStr(telegram.token), webhook_secret=SecretStr(SECRET), api_base=telegram.url
-    )
+    settings = _bot(telegram)
     reply = {"channel": "telegram", "conversation": str(chats[9]), "sender": "bot", "text": "Dzień dobry!"}
-    async with start_backend(telegram=settings) as first, first.db.transaction() as db:  # acknowledged, then died
+    crashed = Database(own_db)  # what the process had committed when it was killed:
+    async with crashed.transaction() as db:
         for chat in chats[:9]:
             update = text_update(chat, chat, "/start")
             await db.execute(insert(BotUpdate).values(channel="telegram", event_id=str(chat), payload=update))
@@ -84,8 +96,9 @@ async def test_what_a_crash_leaves_is_answered_after_the_restart(
                 channel="telegram", event_id=str(chats[9]), payload=handled, processed_at=func.now()
             )
         )
+    await crashed.close()
     before = len(telegram.sent())
-    async with start_backend(telegram=settings):
+    async with start_backend(telegram=settings, database_url=own_db):
         await until(lambda: all(len(replies_to(telegram, chat)) == 1 for chat in chats), within=20)
         await asyncio.sleep(0.5)
     assert all(len(replies_to(telegram, chat)) == 1 for chat in chats)  # once each, not twice
@@ -95,9 +108,7 @@ async def test_what_a_crash_leaves_is_answered_after_the_restart(
 async def test_a_reply_that_can_never_be_delivered_is_shown_to_the_salesperson(
     start_backend: StartBackend, telegram: FakeTelegram
 ) -> None:
-    settings = TelegramSettings(
-        bot_token=SecretStr(telegram.token), webhook_secret=SecretStr(SECRET), api_base=telegram.url
-    )
+    settings = _bot(telegram)
     async with start_backend(telegram=settings) as backend, backend.cockpit() as cockpit:
         chat = new_chat()
         await post(backend, text_update(chat, chat, "Poproszę kontakt z doradcą"))

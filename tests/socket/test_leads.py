@@ -125,3 +125,21 @@ async def test_a_salesperson_takes_a_telegram_lead_replies_and_hands_back(
         await cockpit.next("customer_channel", action="handed_back")
         await post(backend, text_update(chat + 2_000_000_000, chat, "A ładowanie w domu?"))
         await until(lambda: len(telegram.sent()) > before)  # the bot answers again
+
+
+async def test_a_long_polish_chat_line_reaches_the_salesperson(
+    start_backend: StartBackend, telegram: FakeTelegram
+) -> None:
+    bot = TelegramSettings(bot_token=SecretStr(telegram.token), webhook_secret=SecretStr(SECRET), api_base=telegram.url)
+    async with start_backend(telegram=bot) as backend, backend.cockpit() as cockpit:
+        chat = new_chat()
+        await post(backend, text_update(chat, chat, "Poproszę kontakt z doradcą"))
+        lead = await cockpit.next("lead", wait=10)
+        await cockpit.send({"v": 1, "type": "claim_lead", "lead_id": lead["lead"]["id"]})
+        await cockpit.next("session")
+        await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry!"})
+        await cockpit.next("customer_channel", action="replied")
+        long_line = "Zażółć gęślą jaźń. " * 210  # 3,990 characters, ~5,500 bytes of UTF-8, ~12,000 as JSON escapes
+        await post(backend, text_update(chat + 1_000_000_000, chat, long_line))
+        said = await cockpit.next("customer_channel", action="said", wait=10)
+    assert said["speaker"] == "customer" and said["text"] == long_line.strip()

@@ -172,12 +172,17 @@ class BotService:
             await asyncio.sleep(0.01)
 
     async def close(self) -> None:
+        """A graceful stop: the loops end, the events in hand are finished and their replies sent (what cannot be
+        sent now stays in the outbox for the next start)."""
         for loop in self._loops:
             loop.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
-        self._loops, self._replies_due = [], asyncio.Event()
+        started, self._loops, self._replies_due = bool(self._loops), [], asyncio.Event()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if started:
+            with contextlib.suppress(Exception):  # a slow or unreachable channel must not hold up the stop
+                await asyncio.wait_for(self.deliver_replies(), timeout=5)
         for channel in self.channels.values():
             await channel.close()
 

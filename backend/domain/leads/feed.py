@@ -138,8 +138,11 @@ class LeadFeed:
             )
             if client_id is None:
                 return  # not claimed yet: nobody to show it to
-            for line in lines:  # one NOTIFY per line keeps each payload far below PostgreSQL's 8000 bytes
-                message = json.dumps({"event": "chat", "client_id": client_id, **line, "text": line["text"][:2000]})
+            for line in lines:  # one NOTIFY per line, its text clipped by bytes: PostgreSQL refuses 8,000 or more
+                clipped = _clip(line["text"])
+                message = json.dumps(
+                    {"event": "chat", "client_id": client_id, **line, "text": clipped}, ensure_ascii=False
+                )
                 await session.execute(
                     text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}
                 )
@@ -220,3 +223,14 @@ class LeadFeed:
                 text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}
             )
             return seeded.id
+
+
+NOTIFY_TEXT_BYTES = 6000  # of a NOTIFY payload's 7,999 bytes, what a chat line's text may take (UTF-8)
+
+
+def _clip(text: str) -> str:
+    """The text, or as much of it as fits in NOTIFY_TEXT_BYTES with "…" after it (never half a character)."""
+    data = text.encode()
+    if len(data) <= NOTIFY_TEXT_BYTES:
+        return text
+    return data[: NOTIFY_TEXT_BYTES - 3].decode("utf-8", "ignore") + "…"
