@@ -20,6 +20,7 @@ from backend.settings import TelegramSettings
 from tests.fakes.telegram import FakeTelegram, text_update
 from tests.helpers import fresh_database
 from tests.socket.conftest import Backend, StartBackend
+from tests.socket.test_leads import claimed_telegram_lead
 from tests.socket.test_telegram_bot import SECRET, bot_backend, new_chat, post, replies_to, until
 
 __all__ = ("bot_backend",)  # the fixture, shared with the Telegram tests
@@ -110,11 +111,7 @@ async def test_a_reply_that_can_never_be_delivered_is_shown_to_the_salesperson(
 ) -> None:
     settings = _bot(telegram)
     async with start_backend(telegram=settings) as backend, backend.cockpit() as cockpit:
-        chat = new_chat()
-        await post(backend, text_update(chat, chat, "Poproszę kontakt z doradcą"))
-        lead = await cockpit.next("lead", wait=10)
-        await cockpit.send({"v": 1, "type": "claim_lead", "lead_id": lead["lead"]["id"]})
-        await cockpit.next("session")
+        await claimed_telegram_lead(backend, cockpit)
         telegram.refuse(403)  # the customer blocked the bot: no retry can help
         await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, tu Anna."})
         undelivered = await cockpit.next("customer_channel", action="undelivered", wait=10)

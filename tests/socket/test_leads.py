@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -12,8 +13,9 @@ from sqlalchemy import select
 from backend.db import Database
 from backend.db.models import ClientSession, Lead, LeadStatus, OutboxMessage
 from backend.settings import TelegramSettings
+from tests.cockpit_client import Cockpit
 from tests.fakes.telegram import FakeTelegram, text_update
-from tests.socket.conftest import StartBackend
+from tests.socket.conftest import Backend, StartBackend
 from tests.socket.test_telegram_bot import SECRET, new_chat, post, until
 
 
@@ -90,16 +92,21 @@ async def test_two_salespeople_claim_at_once_and_exactly_one_wins(start_backend:
         assert seeded is not None
 
 
+async def claimed_telegram_lead(backend: Backend, cockpit: Cockpit) -> tuple[int, dict[str, Any]]:
+    """A Telegram customer asks for a salesperson and ``cockpit`` takes the lead: (chat id, its session)."""
+    chat = new_chat()
+    await post(backend, text_update(chat, chat, "Poproszę kontakt z doradcą"))
+    lead = await cockpit.next("lead", wait=10)
+    await cockpit.send({"v": 1, "type": "claim_lead", "lead_id": lead["lead"]["id"]})
+    return chat, await cockpit.next("session")
+
+
 async def test_a_salesperson_takes_a_telegram_lead_replies_and_hands_back(
     start_backend: StartBackend, telegram: FakeTelegram
 ) -> None:
     bot = TelegramSettings(bot_token=SecretStr(telegram.token), webhook_secret=SecretStr(SECRET), api_base=telegram.url)
     async with start_backend(telegram=bot) as backend, backend.cockpit() as cockpit:
-        chat = new_chat()
-        await post(backend, text_update(chat, chat, "Poproszę kontakt z doradcą"))
-        lead = await cockpit.next("lead", wait=10)
-        await cockpit.send({"v": 1, "type": "claim_lead", "lead_id": lead["lead"]["id"]})
-        session = await cockpit.next("session")
+        chat, session = await claimed_telegram_lead(backend, cockpit)
         chat_so_far = session["customer_chat"]
         assert chat_so_far["channel"] == "telegram" and chat_so_far["human_active"] is False
         assert chat_so_far["lines"][0] == {"speaker": "customer", "text": "Poproszę kontakt z doradcą"}
@@ -132,11 +139,7 @@ async def test_a_long_polish_chat_line_reaches_the_salesperson(
 ) -> None:
     bot = TelegramSettings(bot_token=SecretStr(telegram.token), webhook_secret=SecretStr(SECRET), api_base=telegram.url)
     async with start_backend(telegram=bot) as backend, backend.cockpit() as cockpit:
-        chat = new_chat()
-        await post(backend, text_update(chat, chat, "Poproszę kontakt z doradcą"))
-        lead = await cockpit.next("lead", wait=10)
-        await cockpit.send({"v": 1, "type": "claim_lead", "lead_id": lead["lead"]["id"]})
-        await cockpit.next("session")
+        chat, _ = await claimed_telegram_lead(backend, cockpit)
         await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry!"})
         await cockpit.next("customer_channel", action="replied")
         long_line = "Zażółć gęślą jaźń. " * 210  # 3,990 characters, ~5,500 bytes of UTF-8, ~12,000 as JSON escapes
