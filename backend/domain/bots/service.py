@@ -93,6 +93,7 @@ class BotService:
         self._tasks: set[asyncio.Task[None]] = set()
         self._order: dict[tuple[str, str], asyncio.Lock] = {}
         self._replies_due = asyncio.Event()
+        self._next_retry: datetime | None = None  # the earliest retry that waits (None: nothing waits)
         self._delivering = False
         self._loops: list[asyncio.Task[None]] = []
 
@@ -164,6 +165,7 @@ class BotService:
             await asyncio.sleep(SWEEP_SECONDS)
             with contextlib.suppress(Exception):  # the database may be away: the next sweep tries again
                 await self.resume_unprocessed(older_than=STALE_SECONDS)
+            self._replies_due.set()  # and replies another process committed but never sent
 
     async def idle(self) -> None:
         """Wait until every event in hand is handled and every due reply is sent (or waits for a retry)."""
@@ -204,14 +206,19 @@ class BotService:
 
     async def _deliver_loop(self) -> None:
         while True:
+            # Woken by a new reply, else at the earliest retry: no database round trip while nothing is due.
+            until_retry = None
+            if self._next_retry is not None:
+                until_retry = max(0.0, (self._next_retry - datetime.now(UTC)).total_seconds())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._replies_due.wait(), timeout=RETRY_DELAYS[0])
+                await asyncio.wait_for(self._replies_due.wait(), timeout=until_retry)
             self._replies_due.clear()
             self._delivering = True
             try:
                 await self.deliver_replies()
             except Exception:  # the database may be away: replies stay in the outbox for the next pass
                 log.warning("bot_replies_not_delivered", exc_info=True)
+                self._next_retry = datetime.now(UTC) + timedelta(seconds=RETRY_DELAYS[0])
             finally:
                 self._delivering = False
 
@@ -239,11 +246,14 @@ class BotService:
             ).all()
             now = datetime.now(UTC)
             waiting: set[tuple[str, str]] = set()
+            retries: list[datetime] = []
             for row in rows:
                 payload = row.payload
                 key = (payload["channel"], payload["conversation"])
                 if key in waiting or (row.next_attempt_at is not None and row.next_attempt_at > now):
                     waiting.add(key)
+                    if row.next_attempt_at is not None:
+                        retries.append(row.next_attempt_at)
                     continue
                 reply = BotReply(
                     payload["text"], tuple((b[0], b[1]) for b in payload["buttons"]), payload["ask_contact"]
@@ -261,11 +271,13 @@ class BotService:
                     else:
                         delay = exc.retry_after or RETRY_DELAYS[row.attempts - 1]  # type: ignore[union-attr]
                         row.next_attempt_at = now + timedelta(seconds=delay)
+                        retries.append(row.next_attempt_at)
                         log.info("bot_reply_retry", channel=key[0], attempts=row.attempts, delay=delay)
                     waiting.add(key)
                 else:
                     row.delivered_at = now
                     sent += 1
+        self._next_retry = min(retries, default=None)
         for payload in given_up:  # the salesperson sees it (when the chat became a client of theirs)
             line = {**chat_line(payload["sender"], payload["text"]), "action": "undelivered"}
             self._spawn(self.on_chat(payload["channel"], payload["conversation"], [line]))
