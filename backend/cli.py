@@ -126,8 +126,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     """Observations (JSON Lines) through the engine as one in-memory session; JSON Lines out, logs to stderr."""
     from backend.domain.copilot.build import build_engine
     from backend.domain.copilot.replay import ReplayError, replay
+    from backend.logs import configure_logging
 
     settings = load_settings()
+    configure_logging(settings.log)  # to stderr: stdout carries the JSON lines only (unconfigured, it is stdout)
     with open(args.file, encoding="utf-8") if args.file != "-" else sys.stdin as source:
         lines = source.readlines()
     built = build_engine(settings, in_memory=True)

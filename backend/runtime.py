@@ -142,18 +142,24 @@ class CockpitProcess:
 
     def wait_ready(self, timeout: float = 600) -> None:
         """Until the cockpit answers (the first start installs the front end's packages and builds it)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise SettingsError(f"the cockpit did not start; see {self.log_path}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/ping", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SettingsError(f"the cockpit did not answer within {timeout:.0f} s; see {self.log_path}")
-            time.sleep(0.5)
+        wait_answering(self.proc, f"http://127.0.0.1:{self.port}/ping", timeout, f"the cockpit; see {self.log_path}")
+
+
+def wait_answering(proc: subprocess.Popen[bytes], url: str, timeout: float, what: str) -> None:
+    """Until the child process ``proc`` answers 200 at ``url``; a typed error naming ``what`` if it exits first or
+    does not answer within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise SettingsError(f"{what}: exited with {proc.returncode} before answering")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise SettingsError(f"{what}: no answer within {timeout:.0f} s")
+        time.sleep(0.2)
 
 
 @contextmanager

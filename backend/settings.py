@@ -120,13 +120,35 @@ class QdrantSettings(_Section):
     api_key: SecretStr | None = Field(default=None, description="Qdrant API key, when the server needs one.")
 
 
+# Token limits per call: each above the longest answer its schema allows (llm_outputs.py; ~3 characters a token
+# in Polish, plus the JSON around it), so a valid answer is never cut, while a model that rambles stops in bounded
+# time.
+MAX_TOKENS = {
+    "assessment": 1400,
+    "moves": 1000,
+    "advisor": 600,
+    "strategy": 2000,
+    "summary": 800,
+    "key_facts": 1400,
+    "bot_answer": 300,
+}
+DEFAULT_MAX_TOKENS = 800
+
+
 class LLMSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_LLM_", extra="ignore", frozen=True)
 
+    api: Literal["ollama", "openai"] = Field(
+        default="ollama",
+        description="The model server's API: `ollama` (Ollama's own) or `openai` (any OpenAI-compatible "
+        "chat-completions server: vLLM, llama.cpp, LM Studio, hosted APIs, Ollama's /v1).",
+    )
     host: str | None = Field(
         default="http://127.0.0.1:11434",
-        description="Ollama URL; empty: no LLM, every answer comes from the degraded (playbook) path.",
+        description="The model server's URL (for `openai` the base URL including /v1); empty: no LLM, every "
+        "answer comes from the degraded (playbook) path.",
     )
+    api_key: SecretStr | None = Field(default=None, description="API key sent as a bearer token (`openai` only).")
     models: str = Field(
         default="gpt-oss:120b,gpt-oss:20b",
         pattern=r"^[^,\s]+(,[^,\s]+)*$",
@@ -137,7 +159,9 @@ class LLMSettings(_Section):
     )
     request_timeout: float = Field(default=120.0, gt=0, description="Seconds one whole LLM answer may take.")
     think: str = Field(
-        default="low", pattern="^(|low|medium|high|true|false)$", description="Reasoning effort sent to Ollama."
+        default="low",
+        pattern="^(|low|medium|high|true|false)$",
+        description="Reasoning effort sent to the model server (Ollama `think`, OpenAI `reasoning_effort`).",
     )
     retry_after: float = Field(
         default=15.0, ge=0, description="Seconds to stay in degraded mode after no model answered."
@@ -146,9 +170,18 @@ class LLMSettings(_Section):
         default=1500, ge=200, description="Session history size (tokens) above which older turns are summarised."
     )
 
+    max_tokens: dict[str, int] = Field(
+        default_factory=lambda: dict(MAX_TOKENS),
+        description='Most tokens one answer may have, per call (JSON, e.g. `{"moves": 600}`; calls not named '
+        "keep their default: " + ", ".join(f"{k} {v}" for k, v in MAX_TOKENS.items()) + ").",
+    )
+
     @property
     def chain(self) -> tuple[str, ...]:
         return tuple(self.models.split(","))
+
+    def max_tokens_for(self, kind: str) -> int:
+        return self.max_tokens.get(kind) or MAX_TOKENS.get(kind, DEFAULT_MAX_TOKENS)
 
 
 class CockpitSettings(_Section):

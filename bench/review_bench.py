@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.product import running_product
 from bench.socket_bench import open_socket, token_for, unique_observation, until
 from bench.stats import percentile
-from tests.fakes.ollama import FakeOllama, running
+from tests.fakes.model_server import FakeModelServer, running
 
 WORKERS = 4  # sockets filling the database at once
 
@@ -72,7 +72,7 @@ async def timed(http: httpx.AsyncClient, path: str, repeat: int) -> tuple[list[f
 
 
 async def main(clients: int, observations: int, repeat: int) -> None:
-    fake = FakeOllama()
+    fake = FakeModelServer()
     fake.default.chunk_size = 4096  # the whole answer at once
     with tempfile.TemporaryDirectory() as tmp:
         unlimited = {"SUFLER_SESSIONS_MESSAGE_BURST": "1000000"}  # one user filling the review as a team would

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.product import running_product
 from bench.stats import percentile
-from tests.fakes.ollama import FakeOllama, instance_of, running
+from tests.fakes.model_server import FakeModelServer, instance_of, running
 
 OBSERVATIONS = [
     "Klient pyta o leasing na firmę i odliczenie VAT",
@@ -185,7 +185,7 @@ async def main(sockets: int, duration: float, sequential: int, rounds: int, inte
             print(header)
             await fast_path(product.base, token, sockets, duration, sequential, intervals)
     with tempfile.TemporaryDirectory() as tmp:
-        fake = FakeOllama(respond=plain_answer)
+        fake = FakeModelServer(respond=plain_answer)
         fake.default.chunk_size = 4096  # the whole answer at once: no model time at all
         unlimited = {"SUFLER_SESSIONS_MESSAGE_BURST": "1000000"}
         async with running(fake), running_product(tmp, SUFLER_LLM_HOST=fake.url, **unlimited) as product:

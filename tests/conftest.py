@@ -15,6 +15,7 @@ from backend.db.migrate import upgrade_to_head
 from backend.domain.copilot.build import BuiltEngine, build_engine
 from backend.settings import DataSettings, LLMSettings, PackSettings, Settings
 from tests.helpers import fresh_database, serving
+from tests.llama import LlamaServer, llama_server
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL_URL = os.environ.get("SUFLER_TEST_DATABASE_URL")
@@ -79,3 +80,10 @@ async def base_url(settings: Settings, migrated_db_url: str, built: BuiltEngine)
 async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """One real llama-server (Gemma 3 270M) for the real-model tests; built on first use on a new machine."""
+    with llama_server(log=tmp_path_factory.mktemp("llama") / "server.log") as server:
+        yield server

@@ -1,11 +1,12 @@
-"""The LLM: Ollama through the official ``ollama`` AsyncClient, with a model fallback chain.
+"""The LLM: a model fallback chain over one model server (Ollama's API or any OpenAI-compatible server).
 
-Every call streams. A model is abandoned for the next one in the chain when it errors (HTTP error, rate
-limit 429, unknown model, connection refused) or sends no first token within ``first_token_timeout``.
-Structured calls send the pydantic JSON schema as ``format``, validate the answer, ask once for a repair
-when it does not validate, and then fail with :class:`LLMInvalidOutput`. When no model answers, the adapter
-stays "down" for ``retry_after`` seconds so that every caller falls back to degraded mode at once instead of
-waiting on timeouts again.
+Every call streams. A model is abandoned for the next one in the chain when its server fails it (HTTP error,
+rate limit 429, unknown model, connection refused), when the server's model list does not have it, or when it
+sends no first token within ``first_token_timeout``. Structured calls send the pydantic JSON schema, validate the
+answer, ask once for a repair when it does not validate, and then fail with :class:`LLMInvalidOutput`. When no
+model answers, the chain stays "down" for ``retry_after`` seconds so that every caller falls back to degraded mode
+at once instead of waiting on timeouts again. What differs between servers lives in the providers
+(``llm_ollama``, ``llm_openai``, behind ``llm_provider.ChatProvider``).
 """
 
 from __future__ import annotations
@@ -13,24 +14,24 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import httpx
 import structlog
-from ollama import AsyncClient, ResponseError
 from pydantic import BaseModel, ValidationError
 
+from backend.adapters.llm_ollama import OllamaProvider
+from backend.adapters.llm_openai import OpenAIProvider
+from backend.adapters.llm_provider import ChatProvider, Chunk, Message, ModelFailed, Usage
 from backend.errors import LLMError
 from backend.settings import LLMSettings
 
-__all__ = ("Answer", "LLMError", "LLMInvalidOutput", "LLMStatus", "LLMUnavailable", "OllamaLLM")
+__all__ = ("LLM", "Answer", "LLMError", "LLMInvalidOutput", "LLMStatus", "LLMUnavailable", "provider_for")
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
-Message = Mapping[str, str]
 
 
 class LLMUnavailable(LLMError):
@@ -46,6 +47,7 @@ class Answer(Generic[T]):
     value: T
     model: str
     raw: str
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,26 +60,50 @@ class LLMStatus:
         return {"llm": self.state, "model": self.model, "detail": self.detail}
 
 
-# Errors after which the next model in the chain is tried.
-_MODEL_FAILURES = (ResponseError, ConnectionError, httpx.HTTPError, TimeoutError)
+def provider_for(settings: LLMSettings) -> ChatProvider | None:
+    """The provider ``SUFLER_LLM_API`` names, at ``SUFLER_LLM_HOST``; None when no host is set."""
+    if not settings.host:
+        return None
+    if settings.api == "openai":
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        return OpenAIProvider(settings.host, key, settings.request_timeout)
+    return OllamaProvider(settings.host, settings.request_timeout)
 
 
-def _describe_failure(exc: BaseException) -> str:
-    if isinstance(exc, ResponseError):
-        return f"HTTP {exc.status_code}: {exc.error}" if exc.status_code > 0 else str(exc.error)
-    if isinstance(exc, TimeoutError):
-        return "no first token in time"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+class _Stream:
+    """An answer that has started: its model, the first text, and the rest of the chunks."""
+
+    def __init__(self, model: str, first: Chunk, rest: AsyncIterator[Chunk]) -> None:
+        self.model = model
+        self.first = first
+        self.rest = rest
+        self.usage: Usage | None = first.usage
+
+    async def texts(self) -> AsyncIterator[str]:
+        """The answer's text deltas, from the first one on (usage is kept as it passes)."""
+        if self.first.text:
+            yield self.first.text
+        async for chunk in self.rest:
+            if chunk.usage is not None:
+                self.usage = chunk.usage
+            if chunk.text:
+                yield chunk.text
+
+    async def close(self) -> None:
+        aclose = getattr(self.rest, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
-class OllamaLLM:
-    def __init__(self, settings: LLMSettings, client: AsyncClient | None = None) -> None:
+class LLM:
+    def __init__(self, settings: LLMSettings, provider: ChatProvider | None = None) -> None:
         self.settings = settings
         self.chain = settings.chain
-        self.enabled = bool(settings.host)
-        timeout = httpx.Timeout(settings.request_timeout, connect=min(5.0, settings.request_timeout))
-        self._client = client or (AsyncClient(host=settings.host, timeout=timeout) if self.enabled else None)
+        self.provider = provider or provider_for(settings)
+        self.enabled = self.provider is not None
         self._down_until = 0.0
+        self._resting: dict[str, float] = {}  # model → when a 429's Retry-After ends
+        self._served: frozenset[str] | None = None  # the server's model list; None: not known, try every model
         self._status = LLMStatus("up" if self.enabled else "off", None, "" if self.enabled else "no LLM configured")
         self.listeners: list[Callable[[LLMStatus], None]] = []
 
@@ -97,125 +123,156 @@ class OllamaLLM:
                 listener(status)
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()  # type: ignore[no-untyped-call]  # ollama leaves it unannotated
+        if self.provider is not None:
+            await self.provider.close()
 
-    async def probe(self) -> LLMStatus:
-        """Ask Ollama which models it has (at start-up), so the cockpit knows the mode before the first answer."""
-        if self._client is None:
-            return self._status
+    async def _list_models(self) -> frozenset[str] | None:
+        assert self.provider is not None
         try:
             async with asyncio.timeout(min(5.0, self.settings.request_timeout)):
-                listed = await self._client.list()
-        except _MODEL_FAILURES as exc:
-            self._set_status(LLMStatus("degraded", None, f"Ollama not reachable: {_describe_failure(exc)}"))
+                self._served = await self.provider.models()
+        except (ModelFailed, TimeoutError):
+            self._served = None
+        return self._served
+
+    async def probe(self) -> LLMStatus:
+        """Ask the server which models it has (at start-up), so the cockpit knows the mode before the first answer."""
+        if self.provider is None:
             return self._status
-        available = {m.model for m in listed.models}
-        usable = [m for m in self.chain if m in available]
+        served = await self._list_models()
+        if served is None:
+            self._set_status(LLMStatus("degraded", None, f"{self.provider.api} server not reachable"))
+            return self._status
+        usable = [m for m in self.chain if m in served]
         if not usable:
-            detail = f"none of the models {', '.join(self.chain)} is pulled in Ollama"
+            detail = f"none of the models {', '.join(self.chain)} is served"
             self._set_status(LLMStatus("degraded", None, detail))
         else:
             state = "up" if usable[0] == self.chain[0] else "degraded"
-            missing = [m for m in self.chain if m not in available]
-            self._set_status(LLMStatus(state, usable[0], f"not pulled: {', '.join(missing)}" if missing else ""))
+            missing = [m for m in self.chain if m not in served]
+            self._set_status(LLMStatus(state, usable[0], f"not served: {', '.join(missing)}" if missing else ""))
         return self._status
 
     # ---- streaming with fallback ------------------------------------------------------------------------
 
+    def _skip_reason(self, model: str) -> str | None:
+        """Why a model is not even asked: the server does not list it, or it asked us to wait (429)."""
+        # A server with one model loaded may answer any name (llama.cpp does): only its list tells the truth.
+        if self._served is not None and model not in self._served:
+            return "not served by the server"
+        if time.monotonic() < self._resting.get(model, 0.0):
+            return "rate limited (429), waiting for its Retry-After"
+        return None
+
     async def _open(
-        self, model: str, messages: Sequence[Message], fmt: dict[str, Any] | None
-    ) -> tuple[str, AsyncIterator[Any]]:
-        """Start a streamed chat; return the first content (may be "") once a first token arrived."""
-        assert self._client is not None
-        think: bool | str | None = {"": None, "true": True, "false": False}.get(
-            self.settings.think, self.settings.think
-        )
-        stream: AsyncIterator[Any] = await self._client.chat(
-            model=model, messages=list(messages), stream=True, format=fmt, think=think
+        self, model: str, kind: str, messages: Sequence[Message], schema: type[BaseModel] | None
+    ) -> _Stream:
+        """Start a streamed chat; return it once a first token (content or thinking) arrived."""
+        assert self.provider is not None
+        rest = self.provider.chat(
+            model,
+            messages,
+            schema=(schema.__name__, _json_schema(schema)) if schema else None,
+            max_tokens=self.settings.max_tokens_for(kind),
+            think=self.settings.think,
         )
         try:
             async with asyncio.timeout(self.settings.first_token_timeout):
-                async for part in stream:
-                    if part.message.content or part.message.thinking or part.done:
-                        return part.message.content or "", stream
+                async for chunk in rest:
+                    if chunk.text or chunk.thinking or chunk.usage:
+                        return _Stream(model, chunk, rest)
         except BaseException:
-            await _close(stream)
+            await _Stream(model, Chunk(), rest).close()
             raise
-        return "", stream
+        return _Stream(model, Chunk(), rest)
 
     async def _stream(
-        self, messages: Sequence[Message], fmt: dict[str, Any] | None, start: int = 0
-    ) -> tuple[str, str, AsyncIterator[Any]]:
-        """(model, first content, rest of the stream) from the first model in the chain that starts answering."""
+        self, kind: str, messages: Sequence[Message], schema: type[BaseModel] | None, start: int = 0
+    ) -> _Stream:
+        """The stream of the first model in the chain (from ``start``) that starts answering."""
         if not self.available():
             raise LLMUnavailable(self._status.detail or "LLM unavailable")
+        if self._served is None:
+            await self._list_models()
         failures = []
         for model in self.chain[start:]:
+            if reason := self._skip_reason(model):
+                failures.append(f"{model}: {reason}")
+                continue
             try:
-                first, stream = await self._open(model, messages, fmt)
-            except _MODEL_FAILURES as exc:
-                failures.append(f"{model}: {_describe_failure(exc)}")
-                log.warning("llm_model_failed", model=model, reason=failures[-1])
+                stream = await self._open(model, kind, messages, schema)
+            except (ModelFailed, TimeoutError) as exc:
+                failures.append(f"{model}: {_describe(exc)}")
+                log.warning("llm_model_failed", model=model, kind=kind, reason=failures[-1])
+                if isinstance(exc, ModelFailed) and exc.retry_after:
+                    self._resting[model] = time.monotonic() + exc.retry_after
                 continue
             detail = "; ".join(failures) if failures else ""
             self._set_status(LLMStatus("up" if model == self.chain[0] else "degraded", model, detail))
-            return model, first, stream
+            return stream
         detail = "; ".join(failures)
         self._down_until = time.monotonic() + self.settings.retry_after
+        self._served = None  # ask the server again when the chain is next tried
         self._set_status(LLMStatus("degraded", None, detail))
         raise LLMUnavailable(detail)
 
-    async def stream_text(self, messages: Sequence[Message]) -> AsyncIterator[tuple[str, str]]:
-        """Yield ``(model, delta)`` of a free-text answer (the advisor chat)."""
-        model, first, stream = await self._stream(messages, None)
+    async def stream_text(self, kind: str, messages: Sequence[Message]) -> AsyncIterator[tuple[str, str]]:
+        """Yield ``(model, delta)`` of a free-text answer (the advisor chat, the bots' answers)."""
+        stream = await self._stream(kind, messages, None)
         try:
-            if first:
-                yield model, first
-            async for part in stream:
-                if part.message.content:
-                    yield model, part.message.content
-        except _MODEL_FAILURES as exc:
-            raise LLMUnavailable(f"{model}: {_describe_failure(exc)}") from exc
+            async for delta in stream.texts():
+                yield stream.model, delta
+        except ModelFailed as exc:
+            raise LLMUnavailable(f"{stream.model}: {exc.detail}") from exc
         finally:
-            await _close(stream)
+            await stream.close()
 
     async def _collect(
-        self, messages: Sequence[Message], schema: type[BaseModel], on_text: Callable[[str], None] | None
-    ) -> tuple[str, str]:
+        self,
+        kind: str,
+        messages: Sequence[Message],
+        schema: type[BaseModel],
+        on_text: Callable[[str], None] | None,
+    ) -> tuple[_Stream, str]:
         """The whole structured answer as text; a model failing mid-answer hands over to the next one."""
         start = 0
         while True:
-            model, first, stream = await self._stream(messages, _json_schema(schema), start)
-            text = first
+            stream = await self._stream(kind, messages, schema, start)
+            text = ""
             try:
                 if on_text is not None:
                     on_text(text)
-                async for part in stream:
-                    if part.message.content:
-                        text += part.message.content
-                        if on_text is not None:
-                            on_text(text)
-                return model, text
-            except _MODEL_FAILURES as exc:
-                log.warning("llm_model_failed", model=model, reason=_describe_failure(exc))
-                start = self.chain.index(model) + 1
+                async for delta in stream.texts():
+                    text += delta
+                    if on_text is not None:
+                        on_text(text)
+                return stream, text
+            except ModelFailed as exc:
+                log.warning("llm_model_failed", model=stream.model, kind=kind, reason=exc.detail)
+                start = self.chain.index(stream.model) + 1
                 if start >= len(self.chain):
-                    raise LLMUnavailable(f"{model}: {_describe_failure(exc)}") from exc
+                    raise LLMUnavailable(f"{stream.model}: {exc.detail}") from exc
             finally:
-                await _close(stream)
+                await stream.close()
 
     async def structured(
-        self, messages: Sequence[Message], schema: type[T], on_text: Callable[[str], None] | None = None
+        self,
+        kind: str,
+        messages: Sequence[Message],
+        schema: type[T],
+        on_text: Callable[[str], None] | None = None,
     ) -> Answer[T]:
-        """A validated instance of ``schema``. ``on_text`` sees the growing raw JSON (for streaming moves)."""
+        """A validated instance of ``schema``. ``on_text`` sees the growing raw JSON (for streaming moves).
+
+        ``kind`` names the call (a prompt template: "assessment", "moves", ...), which sets its token limit.
+        """
         async with asyncio.timeout(self.settings.request_timeout):
-            model, text = await self._collect(messages, schema, on_text)
+            stream, text = await self._collect(kind, messages, schema, on_text)
             try:
-                return Answer(schema.model_validate_json(text), model, text)
+                return Answer(schema.model_validate_json(text), stream.model, text, stream.usage)
             except ValidationError as exc:
                 problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors())
-                log.warning("llm_invalid_output", model=model, problems=problems)
+                log.warning("llm_invalid_output", model=stream.model, kind=kind, problems=problems)
             repair = [
                 *messages,
                 {"role": "assistant", "content": text},
@@ -225,21 +282,21 @@ class OllamaLLM:
                     "Answer again with only the JSON object that matches the schema.",
                 },
             ]
-            model, text = await self._collect(repair, schema, on_text)
+            stream, text = await self._collect(kind, repair, schema, on_text)
             try:
-                return Answer(schema.model_validate_json(text), model, text)
+                return Answer(schema.model_validate_json(text), stream.model, text, stream.usage)
             except ValidationError as exc:
                 raise LLMInvalidOutput(
-                    f"{model} gave invalid {schema.__name__} twice: {exc.errors()[0]['msg']}"
+                    f"{stream.model} gave invalid {schema.__name__} twice: {exc.errors()[0]['msg']}"
                 ) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no first token in time"
+    return exc.detail if isinstance(exc, ModelFailed) else str(exc)
 
 
 @functools.cache
 def _json_schema(schema: type[BaseModel]) -> dict[str, Any]:
     return schema.model_json_schema()
-
-
-async def _close(stream: AsyncIterator[Any]) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        await aclose()

@@ -22,7 +22,7 @@ def env_for(**extra: str) -> dict[str, str]:
     return env
 
 
-async def run(args: list[str], env: dict[str, str], stdin: str = "") -> tuple[int, str, str]:
+async def run(args: list[str], env: dict[str, str], stdin: str = "", wait: float = 60) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         *SUFLER,
         *args,
@@ -31,7 +31,7 @@ async def run(args: list[str], env: dict[str, str], stdin: str = "") -> tuple[in
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), timeout=60)
+    out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), timeout=wait)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from backend.adapters.llm import OllamaLLM
+from backend.adapters.llm import LLM
 from backend.asgi import create_app
 from backend.db import Database
 from backend.db.models import Role
@@ -24,7 +24,7 @@ from backend.domain.engine.rules import RuleStore
 from backend.services import Services, services_of
 from backend.settings import LLMSettings, PackSettings, SessionSettings, Settings, TelegramSettings, WidgetSettings
 from tests.cockpit_client import Cockpit, cockpit
-from tests.fakes.ollama import FakeOllama, running
+from tests.fakes.model_server import FakeModelServer, running
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import serving
 
@@ -35,7 +35,7 @@ PASSWORD = "correct horse battery"
 class Backend:
     url: str
     token: str
-    fake: FakeOllama
+    fake: FakeModelServer
     copilot: Copilot
     db: Database
     username: str
@@ -76,13 +76,13 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
         **llm: object,
     ) -> AsyncIterator[Backend]:
         url = database_url or migrated_db_url
-        async with running(FakeOllama()) as fake:
+        async with running(FakeModelServer()) as fake:
             llm_config = llm_settings(fake.url if llm_host is None else llm_host, **llm)
             engine = built.engine
             if pack_dir is not None:  # a copy of the pack to edit: the shared engine, its rules watching the copy
                 engine = copy.copy(built.engine)
                 engine.rules = RuleStore(pack_dir / "scoring_rules", built.engine.pack)
-            copilot = Copilot(engine, OllamaLLM(llm_config), built.copilot.prompts, llm_config.memory_token_budget)
+            copilot = Copilot(engine, LLM(llm_config), built.copilot.prompts, llm_config.memory_token_budget)
             db = Database(url)
             accounts = AccountService.from_settings(db, settings)
             name = username or f"sp-{uuid.uuid4().hex[:8]}"

@@ -14,7 +14,7 @@ from backend.db.migrate import upgrade_to_head
 from backend.db.models import Interaction
 from backend.domain.protocol.cockpit import MAX_MESSAGE_BYTES
 from backend.runtime import bind_socket
-from tests.fakes.ollama import Reply
+from tests.fakes.model_server import Reply
 from tests.socket.conftest import Backend, StartBackend
 
 

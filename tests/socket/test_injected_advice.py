@@ -13,7 +13,7 @@ from sqlalchemy import select
 from backend.db.models import BotConversation
 from backend.domain.bots.dialog import LLM_ANSWERS_PER_CONVERSATION
 from backend.domain.copilot.grounding import Grounds, pack_text, unsupported_claims
-from tests.fakes.ollama import instance_of
+from tests.fakes.model_server import instance_of
 from tests.fakes.telegram import FakeTelegram, text_update
 from tests.socket.conftest import Backend
 from tests.socket.test_telegram_bot import bot_backend, new_chat, post, replies_to, until

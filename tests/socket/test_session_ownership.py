@@ -9,7 +9,7 @@ import os
 
 from backend.domain.clients.schemas import ClientIn
 from backend.settings import SessionSettings
-from tests.fakes.ollama import Reply
+from tests.fakes.model_server import Reply
 from tests.socket.conftest import Backend, StartBackend
 
 

@@ -181,7 +181,7 @@ class Dialog:
             collected["llm_answers"] = collected.get("llm_answers", 0) + 1
             try:
                 messages = self.copilot.prompts.messages("bot_answer", conv, question=text)
-                parts = [delta async for _, delta in self.copilot.llm.stream_text(messages)]
+                parts = [delta async for _, delta in self.copilot.llm.stream_text("bot_answer", messages)]
                 answer = "".join(parts).strip()
                 slugs = [k.slug for k in fast.knowledge[:MAX_KNOWLEDGE]]  # what the prompt carried
                 retrieved = "\n".join(knowledge_text(pack, slugs, lang) for lang in ("pl", "en"))

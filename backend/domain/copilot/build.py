@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend.adapters.embedder import FastEmbedder
-from backend.adapters.llm import OllamaLLM
+from backend.adapters.llm import LLM
 from backend.adapters.vector_store import QdrantVectorStore
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.copilot.prompts import Prompts
@@ -47,5 +47,5 @@ def build_engine(settings: Settings, *, in_memory: bool = False) -> BuiltEngine:
     report = index.sync()
     engine = CopilotEngine(pack, embedder, index, RuleStore(root / "scoring_rules", pack))
     prompts = Prompts(root / "prompts", pack)
-    copilot = Copilot(engine, OllamaLLM(settings.llm), prompts, settings.llm.memory_token_budget)
+    copilot = Copilot(engine, LLM(settings.llm), prompts, settings.llm.memory_token_budget)
     return BuiltEngine(engine, copilot, store, report)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import structlog
 from pydantic import BaseModel
 
-from backend.adapters.llm import Answer, LLMError, LLMUnavailable, OllamaLLM
+from backend.adapters.llm import LLM, Answer, LLMError, LLMUnavailable
 from backend.domain.copilot import views
 from backend.domain.copilot.conversation import RECENT_TURNS_KEPT, Conversation, Turn
 from backend.domain.copilot.grounding import Grounds, pack_text
@@ -52,7 +52,7 @@ ADVISOR_WITHHELD = {
 
 
 class Copilot:
-    def __init__(self, engine: CopilotEngine, llm: OllamaLLM, prompts: Prompts, memory_token_budget: int) -> None:
+    def __init__(self, engine: CopilotEngine, llm: LLM, prompts: Prompts, memory_token_budget: int) -> None:
         self.engine = engine
         self.llm = llm
         self.prompts = prompts
@@ -93,7 +93,8 @@ class Copilot:
     ) -> Answer[M]:
         if not self.llm.available():  # degraded: do not even build the prompt
             raise LLMUnavailable(self.llm.status.detail or "LLM unavailable")
-        return await self.llm.structured(self.prompts.messages(template, conv, **extra), schema, on_text=on_text)
+        messages = self.prompts.messages(template, conv, **extra)
+        return await self.llm.structured(template, messages, schema, on_text=on_text)
 
     # ---- LLM path --------------------------------------------------------------------------------------
     # Each method gets a conversation it may change (a snapshot, in the live session) and returns its result;
@@ -180,9 +181,8 @@ class Copilot:
         try:
             if not self.llm.available():
                 raise LLMUnavailable(self.llm.status.detail or "LLM unavailable")
-            async for answering, delta in self.llm.stream_text(
-                self.prompts.messages("advisor", conv, question=question)
-            ):
+            messages = self.prompts.messages("advisor", conv, question=question)
+            async for answering, delta in self.llm.stream_text("advisor", messages):
                 model = answering
                 parts.append(delta)
                 if not self._claims("".join(parts), conv.language):  # from the first unsupported claim on: silent

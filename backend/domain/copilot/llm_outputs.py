@@ -13,8 +13,11 @@ from backend.domain.engine.rules import ASSESSMENT_FIELDS
 
 Label = Literal["none", "low", "medium", "high"]
 Stage = Literal["discovery", "interest", "evaluation", "negotiation", "closing"]
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Phrases = Annotated[list[Short], Field(max_length=6)]
+# Every answer is bounded (lengths, items): schema-constrained decoding then bounds what a model may write, and
+# the token limits per call (settings.MAX_TOKENS) sit above these bounds, so a valid answer is never cut short.
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
+Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Phrases = Annotated[list[Phrase], Field(max_length=4)]
 
 
 class _Out(BaseModel):
@@ -43,15 +46,15 @@ class Assessment(_Out):
     new_key_facts: Annotated[list[Short], Field(max_length=5)] = Field(
         description="Facts about the client stated in the latest observation (family, car, budget, dates)."
     )
-    rationale: Annotated[str, StringConstraints(strip_whitespace=True, max_length=600)]
+    rationale: Annotated[str, StringConstraints(strip_whitespace=True, max_length=400)]
 
     def labels(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in ASSESSMENT_FIELDS}
 
 
 class MoveText(_Out):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
-    why: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+    why: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
 
 
 class NextMoves(_Out):
@@ -63,7 +66,7 @@ class NextMoves(_Out):
     action: MoveText
 
 
-StrategySection = Annotated[list[Short], Field(min_length=1, max_length=8)]
+StrategySection = Annotated[list[Short], Field(min_length=1, max_length=6)]
 
 
 class Strategy(_Out):
@@ -77,7 +80,7 @@ class Strategy(_Out):
 
 
 class Summary(_Out):
-    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1500)]
 
 
 class KeyFacts(_Out):

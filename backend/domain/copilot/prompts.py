@@ -19,7 +19,8 @@ __all__ = ("TEMPLATES", "Prompts")
 TEMPLATES = ("assessment", "moves", "advisor", "strategy", "summary", "key_facts", "bot_answer")
 LANGUAGE_NAMES = {"pl": "Polish", "en": "English"}
 TOP_ARCHETYPES = 4
-MAX_KNOWLEDGE = 4
+# The three best-matching modules: a fourth cost ~800 tokens of every advising prompt for little the moves used.
+MAX_KNOWLEDGE = 3
 
 
 def data(text: object, tag: str) -> str:
@@ -50,7 +51,11 @@ class Prompts:
 
     def messages(self, name: str, conv: Conversation, **extra: Any) -> list[dict[str, str]]:
         template = self.env.get_template(f"{name}.j2")
-        context = template.new_context({**self.context(conv), **extra})
+        values = {**self.context(conv), **extra}
+        since = values["since"]
+        if since and since[-1]["kind"] == "advisor" and since[-1]["text"] == values["question"]:
+            values["since"] = since[:-1]  # the advisor template shows the question being asked itself
+        context = template.new_context(values)
         try:
             system = "".join(template.blocks["system"](context)).strip()
             user = "".join(template.blocks["user"](context)).strip()
@@ -91,6 +96,9 @@ class Prompts:
                     }
                 )
             indicators = dict(fast.scores.values)
+        # The latest observation is shown on its own; the turns before it and those since (the advisor chat about
+        # it) around it.
+        latest = max((i for i, t in enumerate(conv.turns) if t.kind == "observation"), default=len(conv.turns))
         return {
             "language": lang,
             "language_name": LANGUAGE_NAMES.get(lang, "English"),
@@ -101,7 +109,8 @@ class Prompts:
             "archetypes": archetypes,
             "leader": leader,
             "knowledge": knowledge,
-            "turns": [_turn(t) for t in conv.turns],
+            "turns": [_turn(t) for t in conv.turns[:latest]],
+            "since": [_turn(t) for t in conv.turns[latest + 1 :]],
             "indicators": indicators,
             "assessment": conv.assessment.model_dump() if conv.assessment is not None else None,
             "shown_moves": [],
