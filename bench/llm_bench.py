@@ -4,7 +4,9 @@ cache served), the first token as the backend sees it, the server's own prompt a
 ``timings``), and the backend's own time around the call (prompt building, the client, parsing, validation,
 rules) = wall time minus the server's time. Prints a table.
 
-    .venv/bin/python bench/llm_bench.py [--observations 4]
+    .venv/bin/python bench/llm_bench.py [--observations 4] [--pack DIR]
+
+``--pack``: another pack folder (its prompts/), e.g. a `git worktree` of an older commit, to compare prompts.
 
 The first call of an observation (assessment) reads the whole prompt; the second (moves) finds the shared prefix
 in the server's cache. A 270M model on 2 CPU cores is slow and writes nonsense: the point is where time goes.
@@ -80,9 +82,9 @@ class TimedProvider:
         await self.inner.close()
 
 
-async def measure(base_url: str, observations: int) -> list[Call]:
+async def measure(base_url: str, observations: int, pack: Path) -> list[Call]:
     with tempfile.TemporaryDirectory() as tmp:
-        built = build_engine(Settings(data_dir=Path(tmp), pack=PackSettings(dir=ROOT)), in_memory=True)
+        built = build_engine(Settings(data_dir=Path(tmp), pack=PackSettings(dir=pack)), in_memory=True)
         settings = LLMSettings(
             api="openai", host=base_url, models=MODEL, first_token_timeout=120, request_timeout=600, retry_after=0
         )
@@ -150,9 +152,10 @@ def table(calls: list[Call]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--observations", type=int, default=4)
+    parser.add_argument("--pack", type=Path, default=ROOT)
     args = parser.parse_args()
     with llama_server() as server:
-        calls = asyncio.run(measure(server.base_url, args.observations))
+        calls = asyncio.run(measure(server.base_url, args.observations, args.pack))
     table(calls)
 
 
