@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.prometheus import PrometheusConfig
 
 from backend.domain.accounts import AuthController, AuthMiddleware, UserController
 from backend.domain.accounts.auth import PUBLIC_PATHS
@@ -18,6 +20,7 @@ from backend.domain.bots.channels.web import web_socket, widget_demo, widget_scr
 from backend.domain.clients import ClientController, SessionController
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.health import health
+from backend.domain.health.metrics import metrics_endpoint
 from backend.domain.pack.controllers import knowledge_module
 from backend.domain.review.controllers import ReviewController
 from backend.domain.review.editing import PackEditController
@@ -29,8 +32,20 @@ from backend.lifespan import running_services
 from backend.logs import RequestIdMiddleware, add_request_id_header, configure_logging
 from backend.services import dependencies
 from backend.settings import Settings
+from backend.tracing import configure_tracing
 
 __all__ = ("create_app",)
+
+# Requests by route template (`/clients/{client_id:int}`, never an id), method and status; sockets are counted by
+# Sufler's own gauges (a socket's "duration" is its whole life). Unmatched paths (404 scans) add no series.
+HTTP_METRICS = PrometheusConfig(
+    app_name="sufler",
+    prefix="sufler_http",
+    group_path=True,
+    exclude_unhandled_paths=True,
+    exclude=["^/metrics$"],
+    scopes={ScopeType.HTTP},
+)
 
 
 def create_app(settings: Settings, *, database_url: str | None = None, copilot: Copilot | None = None) -> Litestar:
@@ -40,6 +55,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
     if url is None:
         raise ValueError("create_app needs a database URL: set SUFLER_DATABASE_URL or use `sufler up`")
     configure_logging(settings.log)
+    configure_tracing(settings.tracing.endpoint)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -50,6 +66,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
     return Litestar(
         route_handlers=[
             health,
+            metrics_endpoint,
             AuthController,
             UserController,
             audit_log,
@@ -67,7 +84,11 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
         lifespan=[lifespan],
         state=State({"settings": settings}),
         dependencies=dependencies,
-        middleware=[RequestIdMiddleware, DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            RequestIdMiddleware,
+            HTTP_METRICS.middleware,
+            DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
+        ],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         before_request=check_request,
         before_send=[add_request_id_header, add_security_headers],

@@ -14,10 +14,14 @@ from typing import Any, TextIO
 
 import structlog
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
 from backend.redaction import Redactor
 from backend.settings import LogSettings
+from backend.tracing import trace_id_hex, tracer
 
 REQUEST_ID_HEADER = "x-request-id"
 _HANDLER_NAME = "sufler"  # marks our handler on the root logger, so configuring again replaces it
@@ -89,10 +93,27 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        if scope["type"] == ScopeType.HTTP:  # a socket's messages get spans of their own (sessions/socket.py)
+            name = f"{scope.get('method', '')} {scope.get('path_template', '')}"  # the route: never the ids in the path
+            # Exceptions as status only: their messages may quote what was sent.
+            with tracer.start_as_current_span(
+                name, kind=SpanKind.SERVER, record_exception=False, set_status_on_exception=True
+            ) as span:
+                span.set_attribute("http.route", scope.get("path_template", ""))
+                await self._handle(scope, receive, send)
+                return
+        await self._handle(scope, receive, send)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming[:64] if incoming.isprintable() and incoming else uuid.uuid4().hex
+        # The caller's id, else (tracing on) the trace id, so a log line leads to its trace; the trace id is bound
+        # as well when the caller chose the request id.
+        trace_id = trace_id_hex()
+        request_id = incoming[:64] if incoming.isprintable() and incoming else (trace_id or uuid.uuid4().hex)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        if trace_id and trace_id != request_id:
+            structlog.contextvars.bind_contextvars(trace_id=trace_id)
         started = time.perf_counter()
         status = 0
 
@@ -110,6 +131,7 @@ class RequestIdMiddleware:
             status = describe(exc).status_code
             raise
         finally:
+            trace.get_current_span().set_attribute("http.response.status_code", status)
             self.log.info(
                 "request",
                 method=scope.get("method", "WS"),

@@ -256,6 +256,26 @@ class WidgetSettings(_Section):
         return self.allowed_origins == "*" or (origin is not None and origin in self.allowed_origins.split(","))
 
 
+class MetricsSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_METRICS_", extra="ignore", frozen=True)
+
+    token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token Prometheus sends to GET /metrics (required in production); unset: /metrics "
+        "answers loopback only.",
+    )
+
+
+class TracingSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_TRACING_", extra="ignore", frozen=True)
+
+    endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector URL for traces (e.g. http://otel-collector:4318); unset: "
+        "OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing.",
+    )
+
+
 class LogSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_LOG_", extra="ignore", frozen=True)
 
@@ -275,6 +295,8 @@ class Settings(_Section):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     data: DataSettings = Field(default_factory=DataSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     pack: PackSettings = Field(default_factory=PackSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     qdrant: QdrantSettings = Field(default_factory=QdrantSettings)
@@ -311,6 +333,11 @@ class Settings(_Section):
             raise ValueError(
                 "SUFLER_DATA_KEYS must be set in production: contact data is encrypted with it "
                 "(e.g. `python -c 'import backend.crypto as c; print(\"k1:\" + c.new_key())'`)"
+            )
+        if self.metrics.token is None:
+            raise ValueError(
+                "SUFLER_METRICS_TOKEN must be set in production: Prometheus sends it to GET /metrics "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
             )
         return self
 

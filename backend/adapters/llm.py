@@ -19,13 +19,16 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import structlog
+from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 
+from backend import metrics
 from backend.adapters.llm_ollama import OllamaProvider
 from backend.adapters.llm_openai import OpenAIProvider
 from backend.adapters.llm_provider import ChatProvider, Chunk, Message, ModelFailed, Usage
 from backend.errors import LLMError
 from backend.settings import LLMSettings
+from backend.tracing import tracer
 
 __all__ = ("LLM", "Answer", "LLMError", "LLMInvalidOutput", "LLMStatus", "LLMUnavailable", "provider_for")
 
@@ -48,6 +51,7 @@ class Answer(Generic[T]):
     model: str
     raw: str
     usage: Usage | None = None
+    first_token_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +77,9 @@ def provider_for(settings: LLMSettings) -> ChatProvider | None:
 class _Stream:
     """An answer that has started: its model, the first text, and the rest of the chunks."""
 
-    def __init__(self, model: str, first: Chunk, rest: AsyncIterator[Chunk]) -> None:
+    def __init__(self, model: str, first: Chunk, rest: AsyncIterator[Chunk], waited: float | None = None) -> None:
         self.model = model
+        self.first_token_seconds = waited
         self.first = first
         self.rest = rest
         self.usage: Usage | None = first.usage
@@ -106,6 +111,8 @@ class LLM:
         self._served: frozenset[str] | None = None  # the server's model list; None: not known, try every model
         self._status = LLMStatus("up" if self.enabled else "off", None, "" if self.enabled else "no LLM configured")
         self.listeners: list[Callable[[LLMStatus], None]] = []
+        self.degraded_clock = metrics.DegradedClock()
+        self.degraded_clock.state(self._status.state)
 
     @property
     def status(self) -> LLMStatus:
@@ -117,6 +124,8 @@ class LLM:
 
     def _set_status(self, status: LLMStatus) -> None:
         if status != self._status:
+            if status.state != self._status.state:
+                self.degraded_clock.state(status.state)
             self._status = status
             log.info("llm_status", **status.as_json())
             for listener in self.listeners:
@@ -176,11 +185,14 @@ class LLM:
             max_tokens=self.settings.max_tokens_for(kind),
             think=self.settings.think,
         )
+        started = time.monotonic()
         try:
             async with asyncio.timeout(self.settings.first_token_timeout):
                 async for chunk in rest:
                     if chunk.text or chunk.thinking or chunk.usage:
-                        return _Stream(model, chunk, rest)
+                        waited = time.monotonic() - started
+                        metrics.LLM_FIRST_TOKEN_SECONDS.labels(kind, model).observe(waited)
+                        return _Stream(model, chunk, rest, waited)
         except BaseException:
             await _Stream(model, Chunk(), rest).close()
             raise
@@ -198,12 +210,14 @@ class LLM:
         for model in self.chain[start:]:
             if reason := self._skip_reason(model):
                 failures.append(f"{model}: {reason}")
+                metrics.LLM_MODEL_FAILURES.labels(model, "not_served" if "served" in reason else "rate_limited").inc()
                 continue
             try:
                 stream = await self._open(model, kind, messages, schema)
             except (ModelFailed, TimeoutError) as exc:
                 failures.append(f"{model}: {_describe(exc)}")
                 log.warning("llm_model_failed", model=model, kind=kind, reason=failures[-1])
+                metrics.LLM_MODEL_FAILURES.labels(model, "timeout" if isinstance(exc, TimeoutError) else "error").inc()
                 if isinstance(exc, ModelFailed) and exc.retry_after:
                     self._resting[model] = time.monotonic() + exc.retry_after
                 continue
@@ -218,14 +232,54 @@ class LLM:
 
     async def stream_text(self, kind: str, messages: Sequence[Message]) -> AsyncIterator[tuple[str, str]]:
         """Yield ``(model, delta)`` of a free-text answer (the advisor chat, the bots' answers)."""
-        stream = await self._stream(kind, messages, None)
+        started, model, outcome, usage, first_token = time.monotonic(), "none", "unavailable", None, None
+        span = tracer.start_span(f"llm {kind}")  # not made current: a generator's context does not hold across yields
         try:
-            async for delta in stream.texts():
-                yield stream.model, delta
-        except ModelFailed as exc:
-            raise LLMUnavailable(f"{stream.model}: {exc.detail}") from exc
+            stream = await self._stream(kind, messages, None)
+            model = stream.model
+            try:
+                async for delta in stream.texts():
+                    yield stream.model, delta
+                outcome = "ok" if model == self.chain[0] else "fallback"
+            except ModelFailed as exc:
+                raise LLMUnavailable(f"{stream.model}: {exc.detail}") from exc
+            finally:
+                await stream.close()
+                usage, first_token = stream.usage, stream.first_token_seconds
+        except (asyncio.CancelledError, GeneratorExit):
+            outcome = "cancelled"  # superseded, or the reader stopped reading
+            raise
         finally:
-            await stream.close()
+            self._count(span, kind, model, outcome, started, usage, first_token)
+
+    def _count(
+        self,
+        span: Span,
+        kind: str,
+        model: str,
+        outcome: str,
+        started: float,
+        usage: Usage | None,
+        first_token: float | None,
+    ) -> None:
+        """One call's metrics and span attributes (names, counts and times only: never the text)."""
+        seconds = time.monotonic() - started
+        metrics.LLM_CALLS.labels(kind, model, outcome).inc()
+        attributes: dict[str, str | int | float] = {
+            "sufler.llm.kind": kind, "gen_ai.request.model": model, "sufler.llm.outcome": outcome,
+            "sufler.llm.seconds": round(seconds, 3),
+        }  # fmt: skip
+        if outcome in ("ok", "fallback"):
+            metrics.LLM_SECONDS.labels(kind, model).observe(seconds)
+        if usage is not None:
+            for direction, tokens in (("prompt", usage.prompt_tokens), ("completion", usage.completion_tokens)):
+                if tokens:
+                    metrics.LLM_TOKENS.labels(kind, model, direction).inc(tokens)
+                    attributes[f"gen_ai.usage.{'input' if direction == 'prompt' else 'output'}_tokens"] = tokens
+        if first_token is not None:
+            attributes["sufler.llm.first_token_seconds"] = round(first_token, 3)
+        span.set_attributes(attributes)
+        span.end()
 
     async def _collect(
         self,
@@ -266,10 +320,34 @@ class LLM:
 
         ``kind`` names the call (a prompt template: "assessment", "moves", ...), which sets its token limit.
         """
+        started, model, outcome, usage, first_token = time.monotonic(), "none", "unavailable", None, None
+        span = tracer.start_span(f"llm {kind}")
+        try:
+            answer = await self._structured(kind, messages, schema, on_text)
+        except LLMInvalidOutput:
+            outcome = "invalid"
+            raise
+        except TimeoutError as exc:
+            raise LLMUnavailable(f"no complete answer within {self.settings.request_timeout:.0f} s") from exc
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        else:
+            model, outcome = answer.model, "ok" if answer.model == self.chain[0] else "fallback"
+            usage, first_token = answer.usage, answer.first_token_seconds
+            return answer
+        finally:
+            self._count(span, kind, model, outcome, started, usage, first_token)
+
+    async def _structured(
+        self, kind: str, messages: Sequence[Message], schema: type[T], on_text: Callable[[str], None] | None
+    ) -> Answer[T]:
         async with asyncio.timeout(self.settings.request_timeout):
             stream, text = await self._collect(kind, messages, schema, on_text)
             try:
-                return Answer(schema.model_validate_json(text), stream.model, text, stream.usage)
+                return Answer(
+                    schema.model_validate_json(text), stream.model, text, stream.usage, stream.first_token_seconds
+                )
             except ValidationError as exc:
                 problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors())
                 log.warning("llm_invalid_output", model=stream.model, kind=kind, problems=problems)
@@ -284,7 +362,9 @@ class LLM:
             ]
             stream, text = await self._collect(kind, repair, schema, on_text)
             try:
-                return Answer(schema.model_validate_json(text), stream.model, text, stream.usage)
+                return Answer(
+                    schema.model_validate_json(text), stream.model, text, stream.usage, stream.first_token_seconds
+                )
             except ValidationError as exc:
                 raise LLMInvalidOutput(
                     f"{stream.model} gave invalid {schema.__name__} twice: {exc.errors()[0]['msg']}"

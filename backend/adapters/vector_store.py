@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from qdrant_client import QdrantClient, models
 
 from backend.adapters.embedder import Vectors
+from backend.tracing import tracer
 
 __all__ = ("Hit", "QdrantVectorStore", "StoredPoint", "VectorStore")
 
@@ -36,6 +37,7 @@ class VectorStore(Protocol):
     def upsert(self, name: str, keys: Sequence[str], vectors: Vectors, payloads: Sequence[dict[str, Any]]) -> None: ...
     def delete(self, name: str, keys: Sequence[str]) -> None: ...
     def all_points(self, name: str) -> list[StoredPoint]: ...
+    def count(self, name: str) -> int: ...
     def search(self, name: str, vector: Vectors, limit: int) -> list[Hit]: ...
 
 
@@ -86,8 +88,13 @@ class QdrantVectorStore:
             if offset is None:
                 return points
 
+    def count(self, name: str) -> int:
+        """How many points the collection has (raises when the store cannot be reached)."""
+        return int(self.client.count(name).count)
+
     def search(self, name: str, vector: Vectors, limit: int) -> list[Hit]:
-        result = self.client.query_points(name, query=vector.tolist(), limit=limit, with_payload=True)
+        with tracer.start_as_current_span("qdrant search", attributes={"db.system": "qdrant", "sufler.limit": limit}):
+            result = self.client.query_points(name, query=vector.tolist(), limit=limit, with_payload=True)
         return [Hit(str(p.payload["key"]), float(p.score), dict(p.payload)) for p in result.points if p.payload]
 
     def close(self) -> None:

@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from backend.tracing import instrument_database
+
 
 def asyncpg_dsn(url: str) -> str:
     """The plain asyncpg DSN of a SQLAlchemy URL (for a raw connection, e.g. LISTEN)."""
@@ -33,6 +35,8 @@ class Database:
         self._autocommit = create_async_engine(
             url, pool_size=pool_size, isolation_level="AUTOCOMMIT", connect_args={"timeout": connect_timeout}
         )
+        for engine in (self.engine, self._autocommit):
+            instrument_database(engine)  # statements as spans, when tracing is on
 
     async def statement(self, statement: Executable) -> Result[Any]:
         """Run one self-contained statement in its own implicit transaction: a single round trip.
@@ -59,6 +63,11 @@ class Database:
         """Raise unless the database answers ``SELECT 1`` within two seconds (health checks must not hang)."""
         async with asyncio.timeout(2.0), self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    def connections_in_use(self) -> int:
+        """Connections checked out of both pools now (the metrics' pool gauge)."""
+        pools: list[Any] = [self.engine.pool, self._autocommit.pool]  # QueuePool: checkedout() is not on Pool
+        return sum(int(pool.checkedout()) for pool in pools)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -79,7 +79,9 @@ async def test_up_runs_the_embedded_default_and_stops_cleanly(tmp_path: Path) ->
         login = re.search(r"log in as '(\w+)' with password '([^']+)'", printed)
         assert base and login, printed
         async with httpx.AsyncClient(base_url=base.group(1)) as http:
-            assert (await http.get("/health")).json()["status"] == "ok"
+            checks = (await http.get("/health")).json()["checks"]
+            # No Ollama runs here: the LLM is degraded (the cockpit runs on playbooks), the rest is up.
+            assert checks["database"] == "ok" and checks["vector_store"] == "ok"
             response = await http.post("/auth/login", json={"username": login.group(1), "password": login.group(2)})
             assert response.status_code == 200
             assert response.json()["user"]["role"] == "admin"

@@ -22,7 +22,15 @@ from backend.domain.copilot.build import BuiltEngine
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.engine.rules import RuleStore
 from backend.services import Services, services_of
-from backend.settings import LLMSettings, PackSettings, SessionSettings, Settings, TelegramSettings, WidgetSettings
+from backend.settings import (
+    LLMSettings,
+    MetricsSettings,
+    PackSettings,
+    SessionSettings,
+    Settings,
+    TelegramSettings,
+    WidgetSettings,
+)
 from tests.cockpit_client import Cockpit, cockpit
 from tests.fakes.model_server import FakeModelServer, running
 from tests.fakes.telegram import FakeTelegram
@@ -71,6 +79,7 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
         telegram: TelegramSettings | None = None,
         widget: WidgetSettings | None = None,
         sessions: SessionSettings | None = None,
+        metrics: MetricsSettings | None = None,
         username: str | None = None,
         pack_dir: Path | None = None,
         **llm: object,
@@ -91,7 +100,13 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
             token = (await accounts.login(name, PASSWORD)).token
             try:
                 pack = PackSettings(dir=pack_dir) if pack_dir is not None else None
-                sections = {"telegram": telegram, "widget": widget, "pack": pack, "sessions": sessions}
+                sections = {
+                    "telegram": telegram,
+                    "widget": widget,
+                    "pack": pack,
+                    "sessions": sessions,
+                    "metrics": metrics,
+                }
                 app_settings = settings.model_copy(update={k: v for k, v in sections.items() if v is not None})
                 app = create_app(app_settings, database_url=url, copilot=copilot)
                 async with serving(app, port) as base:

@@ -51,6 +51,9 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch: pytest.Monkey
     with pytest.raises(SettingsError, match="SUFLER_DATA_KEYS must be set in production"):
         load_settings()
     monkeypatch.setenv("SUFLER_DATA_KEYS", f"k1:{new_key()}")
+    with pytest.raises(SettingsError, match="SUFLER_METRICS_TOKEN must be set in production"):
+        load_settings()
+    monkeypatch.setenv("SUFLER_METRICS_TOKEN", "scrape-token")
     assert load_settings().production
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from backend import metrics
 from backend.crypto import DataCipher
 from backend.db import Database
 from backend.db.models import BotConversation, BotUpdate, Lead, OutboxMessage
@@ -112,6 +114,7 @@ class BotService:
                 .on_conflict_do_nothing()
                 .returning(BotUpdate.event_id)
             )
+        metrics.BOT_UPDATES.labels(channel, "stored" if stored is not None else "duplicate").inc()
         if stored is not None:
             self.schedule(channel, event_id, payload)
         return stored is not None
@@ -292,6 +295,7 @@ class BotService:
             log.exception("bot_event_failed", channel=channel, event_id=event_id)  # unprocessed: retried at start
 
     async def _process(self, channel: Channel, event_id: str) -> None:
+        started = time.monotonic()
         async with self.db.transaction() as session:
             row = await session.get(BotUpdate, (channel.name, event_id), with_for_update=True)
             if row is None or row.processed_at is not None:
@@ -310,6 +314,7 @@ class BotService:
             ]
             relay = convo.lead_id is not None and new_lines
             handed_over = turn is not None and turn.handover is not None
+            new_lead = convo.lead_id is None  # a second hand-over of the chat updates its lead
             if handed_over:
                 await self._hand_over(session, convo, turn)  # type: ignore[arg-type]
             row.processed_at = datetime.now(UTC)
@@ -317,12 +322,15 @@ class BotService:
                 self._queue(session, channel.name, event.conversation, turn.replies, "bot")
             if event.kind == "contact":  # the phone number lives on encrypted in the collected data only
                 row.payload = {"contact_removed": True}
+        if handed_over and new_lead:
+            metrics.LEADS_CREATED.labels(channel.name).inc()
         if handed_over:
             self.on_lead()
         if relay:
             self._spawn(self.on_chat(channel.name, event.conversation, new_lines))
         if turn is not None:
             self._replies_due.set()  # committed with processed_at above: sent by the delivery loop, retried there
+            metrics.BOT_ANSWER_SECONDS.labels(channel.name).observe(time.monotonic() - started)
 
     async def _conversation(self, session: Any, channel: str, external_id: str) -> BotConversation:
         await session.execute(

@@ -8,6 +8,8 @@ command prints them. Every payload that carries suggestions says which mode prod
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from typing import Any, TypeVar
 import structlog
 from pydantic import BaseModel
 
+from backend import metrics
 from backend.adapters.llm import LLM, Answer, LLMError, LLMUnavailable
 from backend.domain.copilot import views
 from backend.domain.copilot.conversation import RECENT_TURNS_KEPT, Conversation, Turn
@@ -26,6 +29,7 @@ from backend.domain.copilot.prompts import Prompts
 from backend.domain.engine.engine import CopilotEngine, FastResult, SuggestedMove
 from backend.domain.pack.pack import MOVE_KINDS
 from backend.domain.protocol import cockpit as p
+from backend.tracing import tracer
 
 __all__ = ("Copilot", "Emit", "Memory")
 
@@ -66,13 +70,26 @@ class Copilot:
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """Run fast-path work on the engine thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._engine_threads, work, *args)
+        # In the caller's context, so the fast path's span is a child of the socket message's.
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._engine_threads, context.run, work, *args)
 
     # ---- fast path -------------------------------------------------------------------------------------
 
     def fast_path(self, conv: Conversation, observation: str, interaction_id: int | None = None) -> FastResult:
         """The fast path (milliseconds, no LLM); the conversation now points at this observation."""
-        fast = self.engine.fast_result(conv.state, observation)
+        started = time.perf_counter()
+        with tracer.start_as_current_span("fast_path") as span:
+            fast = self.engine.fast_result(conv.state, observation)
+            span.set_attributes(
+                {
+                    "sufler.language": fast.language,
+                    "sufler.knowledge_found": len(fast.knowledge),
+                    "sufler.leader": fast.archetypes[0].slug,
+                }
+            )
+        metrics.FAST_PATH_SECONDS.labels(fast.language).observe(time.perf_counter() - started)
+        metrics.OBSERVATIONS.labels(fast.language).inc()
         conv.version += 1
         conv.observation = observation
         conv.interaction_id = interaction_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from backend import metrics
 from backend.adapters.embedder import Embedder, Vectors
 from backend.adapters.vector_store import VectorStore
 from backend.domain.pack.pack import DomainPack, KnowledgeModule
@@ -58,7 +59,12 @@ class KnowledgeIndex:
             self.store.upsert(COLLECTION, changed, vectors, [{"hash": wanted[s]} for s in changed])
         self.store.delete(COLLECTION, removed)
         added = sum(1 for s in changed if s not in stored)
+        metrics.KNOWLEDGE_INDEX_POINTS.set(len(wanted))
         return IndexReport(added, len(changed) - added, len(removed), len(wanted) - len(changed))
+
+    def size(self) -> int:
+        """Modules in the vector index now; raises when the store cannot be reached (health, metrics)."""
+        return self.store.count(COLLECTION)
 
     def retrieve(self, keyword_hits: dict[str, list[str]], vector: Vectors | None) -> list[Retrieved]:
         """Keyword-triggered modules first (more triggers first), then semantically close ones."""

@@ -19,6 +19,7 @@ import asyncpg
 import structlog
 from sqlalchemy import select, text, update
 
+from backend import metrics
 from backend.crypto import DataCipher
 from backend.db import Database, asyncpg_dsn
 from backend.db.models import ClientSession, Lead, LeadStatus, OutboxMessage
@@ -218,6 +219,9 @@ class LeadFeed:
             session.add(seeded)
             await session.flush()
             add_entry(session, user_id, "lead_claimed", f"lead {lead_id}", client_id=client.id)
+            metrics.LEADS_CLAIMED.labels(lead.channel).inc()
+            waited = (datetime.now(UTC) - lead.created_at).total_seconds()
+            metrics.LEAD_CLAIM_SECONDS.labels(lead.channel).observe(max(0.0, waited))
             message = json.dumps({"event": "lead_claimed", "lead_id": lead_id, "by": username})
             await session.execute(
                 text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}

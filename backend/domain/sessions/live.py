@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 import structlog
 from pydantic import BaseModel
 
+from backend import metrics
 from backend.domain.clients import ClientService
 from backend.domain.clients.schemas import ClientIn
 from backend.domain.copilot import views
@@ -317,6 +318,7 @@ class LiveSession:
         moment newer work supersedes it."""
         if self._superseding is not None and not self._superseding.done():
             self._superseding.cancel()
+            metrics.LLM_SUPERSEDED.inc()
         token = self._current = object()
 
         def emit(event: p.Event) -> None:

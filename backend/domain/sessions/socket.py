@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from litestar import WebSocket, websocket
 
+from backend import metrics
 from backend.db.models import User
 from backend.domain.accounts.auth import foreign_origin, token_from
 from backend.domain.accounts.open_sockets import REVALIDATE_SECONDS, OpenSockets
@@ -21,6 +22,7 @@ from backend.domain.sessions.live import LiveSession, SessionHub
 from backend.domain.sockets import POLICY_VIOLATION, RateBucket, RatesByKey, SocketOutbox, frames
 from backend.errors import InvalidInput, NotAuthenticated, RateLimited, SuflerError, describe
 from backend.services import ServicesDep
+from backend.tracing import tracer
 
 __all__ = ("cockpit_socket",)
 
@@ -72,10 +74,12 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep
     open_sockets: OpenSockets = services.open_sockets
     open_sockets.add(user.id, token, close)
     watch = asyncio.create_task(_revalidate(services, token, close))
+    metrics.SOCKETS_OPEN.labels("cockpit").inc()
     try:
         async for raw in frames(socket):
             await conn.handle(raw)
     finally:
+        metrics.SOCKETS_OPEN.labels("cockpit").dec()
         watch.cancel()
         open_sockets.discard(close)
         hub.peers.discard(outbox)
@@ -144,7 +148,8 @@ class Connection:
             client_message_id = getattr(message, "client_message_id", None)
             if isinstance(message, COSTLY) and not (self.rate.take() and self.user_rates.take(self.user.id)):
                 raise RateLimited("Too many messages at once; this one was not stored — it is sent again shortly.")
-            await self._dispatch(message)
+            with tracer.start_as_current_span(f"cockpit {message.type}"):  # the type only: never the text
+                await self._dispatch(message)
         except p.ProtocolError as exc:
             self.outbox.deliver(
                 error_event(exc.code, exc.message, details=exc.details, client_message_id=exc.client_message_id)
@@ -162,6 +167,7 @@ class Connection:
             case p.OpenSession():
                 await self._open(message)
             case p.Resume(session_id=session_id, last_seq=last_seq):
+                metrics.SOCKET_RESUMES.inc()
                 await self.hub.clients.check_session(session_id, self.user)
                 live = await self.hub.get(session_id)
                 self._watch(live)

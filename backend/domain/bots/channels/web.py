@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from litestar import Request, Response, WebSocket, get, websocket
 
+from backend import metrics
 from backend.domain.bots.dialog import BotReply
 from backend.domain.bots.service import MAX_TEXT, BotService, CustomerEvent
 from backend.domain.protocol import widget as w
@@ -25,6 +26,7 @@ from backend.domain.sockets import POLICY_VIOLATION, RateBucket, RatesByKey, Soc
 from backend.errors import NotFound
 from backend.services import ServicesDep
 from backend.settings import WidgetSettings
+from backend.tracing import tracer
 
 __all__ = ("WebChannel", "web_socket", "widget_demo", "widget_script")
 
@@ -101,6 +103,7 @@ async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) ->
     conversation: str | None = None
     bucket = RateBucket(BURST, PER_SECOND)
     address = socket.client.host if socket.client else "?"
+    metrics.SOCKETS_OPEN.labels("widget").inc()
     try:
         async for raw in frames(socket):
             try:
@@ -119,13 +122,15 @@ async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) ->
                     frame_id = getattr(message, "id", None)
                     raise w.FrameError("rate_limited", "Too many messages; wait a moment.", frame_id)
                 else:
-                    await _customer_event(bots, conversation, message, outbox)
+                    with tracer.start_as_current_span("widget message"):
+                        await _customer_event(bots, conversation, message, outbox)
             except w.FrameError as exc:
                 outbox.deliver(w.encode(w.Error(code=exc.code, message=exc.message, id=exc.frame_id)))
             except Exception:
                 log.exception("web_widget_frame_failed")
                 outbox.deliver(w.encode(w.Error(code="unavailable", message="Please try again in a moment.")))
     finally:
+        metrics.SOCKETS_OPEN.labels("widget").dec()
         if conversation is not None:
             channel.detach(conversation, outbox)
         await outbox.close()
