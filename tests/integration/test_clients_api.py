@@ -64,6 +64,21 @@ async def test_search_by_name_contact_and_literal_wildcards(api: httpx.AsyncClie
     assert (await api.get("/clients/", params={"q": f"{marker}%"})).json() == []
 
 
+async def test_names_are_found_whatever_the_case_and_diacritics(api: httpx.AsyncClient) -> None:
+    marker = uuid.uuid4().hex[:8]
+    names = {f"Ewa Wiśniewska {marker}", f"Łukasz Żółć {marker}", f"Jürgen Müller {marker}"}
+    ids = {name: (await api.post("/clients/", json={"name": name})).json()["id"] for name in names}
+    for typed, found in (
+        (f"wisniewska {marker}", f"Ewa Wiśniewska {marker}"),
+        (f"WIŚNIEWSKA {marker}", f"Ewa Wiśniewska {marker}"),
+        (f"lukasz zolc {marker}", f"Łukasz Żółć {marker}"),
+        (f"ŁUKASZ ŻÓŁĆ {marker}", f"Łukasz Żółć {marker}"),
+        (f"jurgen muller {marker}", f"Jürgen Müller {marker}"),
+    ):
+        hits = [c["id"] for c in (await api.get("/clients/", params={"q": typed})).json()]
+        assert hits == [ids[found]], typed
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "code"),
     [

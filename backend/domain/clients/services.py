@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from backend.crypto import DataCipher
 from backend.db import Database
@@ -14,6 +14,19 @@ from backend.domain.clients.schemas import ClientIn, ClientOut, ClientPatch
 from backend.errors import NotFound
 
 MAX_PAGE = 200
+
+
+# Letters with diacritics and what they are searched as: "Wisniewski" finds "Wiśniewski" and "LUKASZ" "Łukasz".
+# Folded on both sides, in SQL with translate() (core PostgreSQL, whatever the database's locale: the capitals are
+# listed too, since lower() of a non-ASCII letter depends on the locale) and here with the same table.
+_WITH = "ąćęłńóśźżĄĆĘŁŃÓŚŹŻäöüßÄÖÜáàâãåéèêëíìîïóòôõúùûýÿçñÁÀÂÃÅÉÈÊËÍÌÎÏÓÒÔÕÚÙÛÝÇÑčďěňřšťůžČĎĚŇŘŠŤŮŽ"
+_WITHOUT = "acelnoszzacelnoszzaousaouaaaaaeeeeiiiioooouuuyycnaaaaaeeeeiiiioooouuuycncdenrstuzcdenrstuz"
+_FOLD = str.maketrans(_WITH, _WITHOUT)
+
+
+def fold(text: str) -> str:
+    """What a name is compared as: without diacritics, lower case."""
+    return text.translate(_FOLD).lower()
 
 
 def _like(text: str) -> str:
@@ -64,12 +77,15 @@ class ClientService:
         limit: int = 50,
         offset: int = 0,
     ) -> list[ClientOut]:
-        """Newest first. ``q`` matches a name (case-insensitive substring) or a whole contact (phone number or
-        e-mail, however spaced: contact info is encrypted, so it is found by its keyed hash); archived=None: all."""
+        """Newest first. ``q`` matches a name (substring, ignoring case and diacritics) or a whole contact (phone
+        number or e-mail, however spaced: contact info is encrypted, so it is found by its keyed hash);
+        archived=None: all."""
         query = visible(user, select(Client))
         if q:
-            pattern = _like(q)
-            query = query.where(or_(Client.name.ilike(pattern), Client.contact_hash == self.cipher.lookup_hash(q)))
+            folded_name = func.translate(Client.name, _WITH, _WITHOUT)
+            query = query.where(
+                or_(folded_name.ilike(_like(fold(q))), Client.contact_hash == self.cipher.lookup_hash(q))
+            )
         if archetype:
             query = query.where(Client.archetype == archetype)
         if archived is not None:
