@@ -18,7 +18,7 @@ def move_card(m: rx.Var) -> rx.Component:
             rx.hstack(
                 rx.icon_button(
                     rx.icon("thumbs_up"),
-                    on_click=S.rate(m["id"], 1),
+                    on_click=S.rate(m["id"], rx.cond(rating == 1, 0, 1)),  # pressed again: the vote taken back
                     variant=rx.cond(rating == 1, "solid", "soft"),
                     aria_label=tr("helpful"),
                     aria_pressed=rating == 1,
@@ -26,7 +26,7 @@ def move_card(m: rx.Var) -> rx.Component:
                 ),
                 rx.icon_button(
                     rx.icon("thumbs_down"),
-                    on_click=S.rate(m["id"], -1),
+                    on_click=S.rate(m["id"], rx.cond(rating == -1, 0, -1)),
                     variant=rx.cond(rating == -1, "solid", "soft"),
                     color_scheme="gray",
                     aria_label=tr("not_helpful"),

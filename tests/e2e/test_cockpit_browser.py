@@ -36,7 +36,8 @@ async def no_horizontal_scroll(page: Page) -> None:
 
 
 async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
-    """Log in → new client → observation → indicators and four moves → others → thumbs up → strategy → advisor."""
+    """Log in → new client → observation → indicators and four moves → others → thumbs up and back → strategy →
+    advisor."""
     await log_in(page, url, username)
     await page.get_by_placeholder(re.compile("Imię|Name")).fill(f"Anna Nowak {size}")
     await page.get_by_role("button", name=re.compile("Nowy klient|New client")).click()
@@ -60,6 +61,10 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     await expect(cards).to_have_count(4)
     thumbs = cards.first.get_by_role("button", name=re.compile("Pomocne|Helpful"))
     await thumbs.click()
+    await expect(thumbs).to_have_attribute("aria-pressed", "true", timeout=10_000)
+    await thumbs.click()  # pressed again: the vote is taken back
+    await expect(thumbs).to_have_attribute("aria-pressed", "false", timeout=10_000)
+    await thumbs.click()  # and given again (the review below counts it)
     await expect(thumbs).to_have_attribute("aria-pressed", "true", timeout=10_000)
 
     await page.get_by_role("button", name=re.compile("^(Pełna strategia|Full strategy)$")).click()

@@ -136,6 +136,19 @@ async def test_feedback_is_stored_and_a_second_vote_replaces_the_first(backend: 
     assert [v.rating for v in votes] == [-1]
 
 
+async def test_a_vote_can_be_taken_back(backend: Backend) -> None:
+    async with backend.cockpit() as c:
+        await c.open_new_client()
+        await c.observe("Pyta o gwarancję na baterię")
+        suggestion = (await c.next("moves"))["moves"][0]["id"]
+        await c.send({"v": 1, "type": "feedback", "suggestion_id": suggestion, "rating": 1})
+        await c.next("feedback_saved", rating=1)
+        await c.send({"v": 1, "type": "feedback", "suggestion_id": suggestion, "rating": 0})
+        await c.next("feedback_saved", rating=0)
+    async with backend.db.sessions() as db:
+        assert (await db.scalars(select(Feedback).where(Feedback.suggestion_id == suggestion))).all() == []
+
+
 async def test_advisor_answer_streams_in_deltas(backend: Backend) -> None:
     backend.fake.default = Reply(chunk_size=4)
     async with backend.cockpit() as c:

@@ -77,7 +77,7 @@ class Regenerate(_Message):
 class Feedback(_Message):
     type: Literal["feedback"]
     suggestion_id: Annotated[str, StringConstraints(pattern=r"^\d+:\d+:[a-z_]+$", max_length=64)]
-    rating: Literal[-1, 1]
+    rating: Literal[-1, 0, 1]  # 0: the vote taken back
 
 
 class AdvisorMessage(_Message):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from backend.db import Database
@@ -153,12 +153,21 @@ class SessionStore:
             )
 
     async def feedback(self, session_id: int, suggestion_id: str, rating: int, user_id: int) -> None:
-        """Thumbs up/down on a suggestion of this session; rating again replaces the earlier vote."""
+        """Thumbs up/down on a suggestion of this session; rating again replaces the earlier vote, 0 takes it back."""
         interaction_id = int(suggestion_id.split(":", 1)[0])
         async with self.db.transaction() as session:
             owner = await session.scalar(select(Interaction.session_id).where(Interaction.id == interaction_id))
             if owner != session_id:
                 raise NotFound(f"Suggestion {suggestion_id} is not part of this session.")
+            if rating == 0:
+                await session.execute(
+                    delete(Feedback).where(
+                        Feedback.interaction_id == interaction_id,
+                        Feedback.suggestion_id == suggestion_id,
+                        Feedback.user_id == user_id,
+                    )
+                )
+                return
             await session.execute(
                 insert(Feedback)
                 .values(interaction_id=interaction_id, suggestion_id=suggestion_id, rating=rating, user_id=user_id)
