@@ -135,6 +135,12 @@ class ClientFiles(_Http):
         result: dict[str, Any] = _json_or_error(await self._http.post(f"/clients/{client_id}/archive"))
         return result
 
+    async def restore(self, client_id: int) -> dict[str, Any]:
+        """Back from the archive (the undo of :meth:`archive`)."""
+        response = await self._http.patch(f"/clients/{client_id}", json={"archived": False})
+        result: dict[str, Any] = _json_or_error(response)
+        return result
+
 
 class TeamReview(_Http):
     """The sales lead's review endpoints (``/review``; leads and admins only)."""

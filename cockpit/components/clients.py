@@ -50,16 +50,39 @@ def client_panel() -> rx.Component:
                         spacing="0",
                     ),
                     rx.spacer(),
-                    rx.button(tr("open"), on_click=S.open_client(c["id"]), min_height=TAP),
-                    rx.button(
-                        tr("archive"),
-                        on_click=S.archive_client(c["id"]),
-                        variant="soft",
-                        color_scheme="gray",
-                        min_height=TAP,
+                    rx.cond(
+                        S.show_archived,
+                        rx.button(tr("restore"), on_click=S.restore_client(c["id"]), min_height=TAP),
+                        rx.hstack(
+                            rx.button(tr("open"), on_click=S.open_client(c["id"]), min_height=TAP),
+                            rx.button(
+                                tr("archive"),
+                                on_click=S.archive_client(c["id"]),
+                                variant="soft",
+                                color_scheme="gray",
+                                min_height=TAP,
+                            ),
+                        ),
                     ),
                     width="100%",
+                    class_name="client-row",
                 ),
+            ),
+            rx.cond(
+                S.archived_id > 0,
+                rx.hstack(
+                    rx.text(S.archived_note, size="2", role="status"),
+                    rx.button(tr("undo"), on_click=S.restore_client(S.archived_id), variant="soft", min_height=TAP),
+                    align="center",
+                ),
+            ),
+            rx.el.label(
+                rx.checkbox(checked=S.show_archived, on_change=S.toggle_archived, size="3"),
+                rx.text(tr("show_archived"), size="2"),
+                display="flex",
+                align_items="center",
+                gap="8px",
+                min_height=TAP,
             ),
             rx.form(
                 rx.hstack(

@@ -68,6 +68,9 @@ class CockpitState(rx.State):
     advisor_question: str = ""
     search_text: str = ""
     found: list[dict[str, Any]] = []
+    show_archived: bool = False  # the search lists archived files (to restore one)
+    archived_id: int = 0  # the file just archived, while its undo is offered
+    archived_note: str = ""
     show_strategy: bool = False
     show_advisor: bool = False
     opened_explanation: str = ""
@@ -192,6 +195,9 @@ class CockpitState(rx.State):
 
     @rx.event
     async def search_clients(self, text: str) -> None:
+        await self._search(text)
+
+    async def _search(self, text: str) -> None:
         self.search_text = text
         files = ClientFiles(BACKEND_URL, self._token)
         try:
@@ -202,7 +208,7 @@ class CockpitState(rx.State):
                     "contact": c["contact_info"] or "",
                     "archetype": c["archetype"] or "",
                 }
-                for c in await files.search(text)
+                for c in await files.search(text, archived=self.show_archived)
             ]
         except (BackendError, OSError):
             self.found = []
@@ -260,12 +266,36 @@ class CockpitState(rx.State):
 
     @rx.event
     async def archive_client(self, client_id: int) -> None:
+        """Archive a file (kept, hidden from the search), with an undo offered until the next archive."""
         files = ClientFiles(BACKEND_URL, self._token)
         try:
             await files.archive(client_id)
+        except (BackendError, OSError):
+            return
         finally:
             await files.close()
+        name = next((c["name"] for c in self.found if c["id"] == client_id), "")
         self.found = [c for c in self.found if c["id"] != client_id]
+        self.archived_id = client_id
+        self.archived_note = t(self.language, "archived_note", name=name)
+
+    @rx.event
+    async def restore_client(self, client_id: int) -> None:
+        """Undo an archive, or bring a file back from the archived list."""
+        files = ClientFiles(BACKEND_URL, self._token)
+        try:
+            await files.restore(client_id)
+        except (BackendError, OSError):
+            return
+        finally:
+            await files.close()
+        self.archived_id, self.archived_note = 0, ""
+        await self._search(self.search_text)
+
+    @rx.event
+    async def toggle_archived(self, shown: bool) -> None:
+        self.show_archived = shown
+        await self._search(self.search_text)
 
     # ---- the conversation ------------------------------------------------------------------------------
 

@@ -35,6 +35,29 @@ async def no_horizontal_scroll(page: Page) -> None:
     assert width <= page.viewport_size["width"] + 1  # type: ignore[index]
 
 
+async def archive_with_undo(page: Page, name: str) -> None:
+    """Archive a client file from the search → it leaves the list with an undo → undo brings it back; archived
+    again, it is listed under "show archived" and restored from there."""
+    search = page.get_by_role("textbox", name="search clients")
+    await search.fill(name)
+    row = page.locator(".client-row").filter(has_text=name)
+    await expect(row).to_be_visible(timeout=10_000)
+    archive = page.get_by_role("button", name=re.compile("^(Archiwizuj|Archive)$"))
+    await archive.first.click()
+    await expect(row).to_be_hidden(timeout=10_000)
+    await expect(page.get_by_text(re.compile(f"(Zarchiwizowano|Archived): {name}"))).to_be_visible()
+    await page.get_by_role("button", name=re.compile("^(Cofnij|Undo)$")).click()
+    await expect(row).to_be_visible(timeout=10_000)
+    await archive.first.click()
+    await expect(row).to_be_hidden(timeout=10_000)
+    await page.get_by_text(re.compile("Pokaż zarchiwizowanych|Show archived")).click()
+    await expect(row).to_be_visible(timeout=10_000)
+    await page.get_by_role("button", name=re.compile("^(Przywróć|Restore)$")).first.click()
+    await expect(row).to_be_hidden(timeout=10_000)  # back among the active files, no longer in the archived list
+    await page.get_by_text(re.compile("Pokaż zarchiwizowanych|Show archived")).click()
+    await expect(row).to_be_visible(timeout=10_000)
+
+
 async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     """Log in → new client → observation → indicators and four moves → others → thumbs up and back → strategy →
     advisor."""
@@ -96,6 +119,8 @@ async def test_a_salesperson_works_clients_through_the_cockpit(
             await work_a_client(phone, url, username, "phone")
             await phone.get_by_role("radio", name="EN").click()  # the language is the user's, on every device
             await expect(phone.get_by_role("heading", name="Next move")).to_be_visible(timeout=10_000)
+            await phone.get_by_role("button", name=re.compile("^(Klient|Client)$")).click()
+            await archive_with_undo(phone, "Anna Nowak phone")
             laptop = await browser.new_page(viewport=SIZES["laptop"])  # type: ignore[arg-type]
             await work_a_client(laptop, url, username, "laptop")
             await expect(laptop.get_by_role("heading", name="Next move")).to_be_visible()
