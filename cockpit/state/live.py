@@ -206,7 +206,7 @@ class CockpitState(rx.State):
                     "id": c["id"],
                     "name": c["name"],
                     "contact": c["contact_info"] or "",
-                    "archetype": c["archetype"] or "",
+                    "archetype": c.get("archetype_name") or "",
                 }
                 for c in await files.search(text, archived=self.show_archived)
             ]

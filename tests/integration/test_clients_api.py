@@ -109,3 +109,23 @@ async def test_a_knowledge_card_has_its_facts_with_verify_marks(api: httpx.Async
     assert module["title"].startswith("Company purchase") or module["title"]
     assert any(f["verify"] for f in module["facts"]) and module["strategies"]
     assert (await api.get("/knowledge/no-such-module")).json()["error"]["code"] == "not_found"
+
+
+async def test_lists_name_the_archetype_in_the_users_language(api: httpx.AsyncClient, migrated_db_url: str) -> None:
+    from sqlalchemy import update
+
+    from backend.db import Database
+    from backend.db.models import Client
+
+    created = (await api.post("/clients/", json={"name": f"Marek {uuid.uuid4().hex[:6]}"})).json()
+    db = Database(migrated_db_url)
+    try:
+        async with db.transaction() as session:  # what a session sets when its leader is known
+            await session.execute(update(Client).where(Client.id == created["id"]).values(archetype="family-guardian"))
+    finally:
+        await db.close()
+    listed = (await api.get("/clients/", params={"q": created["name"]})).json()
+    assert [(c["archetype"], c["archetype_name"]) for c in listed] == [("family-guardian", "Strażnik Rodziny")]
+    await api.patch("/auth/me", json={"language": "en"})
+    one = (await api.get(f"/clients/{created['id']}")).json()
+    assert one["archetype_name"] != "Strażnik Rodziny" and one["archetype_name"]  # the English name

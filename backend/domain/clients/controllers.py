@@ -9,7 +9,13 @@ from litestar.status_codes import HTTP_201_CREATED
 from backend.db.models import User
 from backend.domain.clients.schemas import ClientIn, ClientOut, ClientPatch, InteractionOut, SessionOut
 from backend.domain.clients.services import MAX_PAGE
-from backend.services import ServicesDep
+from backend.services import Services, ServicesDep
+
+
+def named(client: ClientOut, services: Services, user: User) -> ClientOut:
+    """The file with its archetype's name in the user's language."""
+    archetype = services.pack.archetypes.get(client.archetype or "")
+    return client.model_copy(update={"archetype_name": archetype.name.get(user.language) if archetype else None})
 
 
 class ClientController(Controller):
@@ -36,7 +42,7 @@ class ClientController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[ClientOut]:
-        return await services.clients.search(
+        found = await services.clients.search(
             request.user,
             q=q,
             archetype=archetype,
@@ -44,12 +50,13 @@ class ClientController(Controller):
             limit=limit,
             offset=offset,
         )
+        return [named(client, services, request.user) for client in found]
 
     @get("/{client_id:int}", summary="One client file")
     async def get_one(
         self, client_id: FromPath[int], request: Request[User, str, Any], services: ServicesDep
     ) -> ClientOut:
-        return await services.clients.get(client_id, request.user)
+        return named(await services.clients.get(client_id, request.user), services, request.user)
 
     @patch("/{client_id:int}", summary="Change name, contact info or archived")
     async def update(

@@ -30,6 +30,7 @@ class ClientOut(BaseModel):
     owner_id: int
     archived: bool
     archetype: str | None
+    archetype_name: str | None = None  # the archetype's name in the user's language (lists show it, not the slug)
     created_at: datetime
     updated_at: datetime
 
