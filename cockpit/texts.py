@@ -99,6 +99,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "open": {"pl": "Otwórz", "en": "Open"},
     "archive": {"pl": "Archiwizuj", "en": "Archive"},
     "restore": {"pl": "Przywróć", "en": "Restore"},
+    "observation_too_long": {
+        "pl": "Notatka ma {count} znaków, a mieści się {limit}. Skróć ją albo podziel na dwie — tekst jest nadal "
+        "w polu.",
+        "en": "The note has {count} characters; {limit} fit. Shorten it or split it in two — the text is still in "
+        "the field.",
+    },
     "undo": {"pl": "Cofnij", "en": "Undo"},
     "archived_note": {"pl": "Zarchiwizowano: {name}", "en": "Archived: {name}"},
     "show_archived": {"pl": "Pokaż zarchiwizowanych", "en": "Show archived"},

@@ -13,6 +13,7 @@ import reflex as rx
 import structlog
 from reflex.event import EventHandler
 
+from backend.domain.protocol.cockpit import MAX_TEXT
 from cockpit.api import BackendError, ClientFiles, CockpitLink, PendingMessages, change_password, login, save_language
 from cockpit.texts import t
 from cockpit.view_models import live as view_model
@@ -300,8 +301,13 @@ class CockpitState(rx.State):
     # ---- the conversation ------------------------------------------------------------------------------
 
     @rx.event
-    async def send_observation(self, form: dict[str, Any]) -> None:
-        await self._observe(str(form.get("observation", "")))
+    async def send_observation(self, form: dict[str, Any]) -> Any:
+        text = str(form.get("observation", "")).strip()
+        if len(text) > MAX_TEXT:  # refused here, in the user's language, and given back to edit: nothing lost
+            self._screen.error = self.error = t(self.language, "observation_too_long", count=len(text), limit=MAX_TEXT)
+            return rx.set_value("observation", text)
+        await self._observe(text)
+        return None
 
     @rx.event
     async def use_chip(self, text: str) -> None:

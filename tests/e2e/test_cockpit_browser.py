@@ -85,6 +85,13 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     thumbs = cards.first.get_by_role("button", name=re.compile("Pomocne|Helpful"))
     await thumbs.click()
     await expect(thumbs).to_have_attribute("aria-pressed", "true", timeout=10_000)
+    too_long = "Bardzo długa notatka. " * 200  # 4,399 characters once trimmed: more than an observation holds
+    await page.locator("#observation").fill(too_long)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_text(re.compile("Notatka ma 4399 znaków|The note has 4399 characters"))).to_be_visible()
+    await expect(page.locator("#observation")).to_have_value(too_long.strip())  # given back to edit
+    await expect(page.get_by_text(re.compile("Czeka na wysłanie|Waiting to send"))).to_have_count(0)
+    await page.locator("#observation").fill("")
     await thumbs.click()  # pressed again: the vote is taken back
     await expect(thumbs).to_have_attribute("aria-pressed", "false", timeout=10_000)
     await thumbs.click()  # and given again (the review below counts it)
