@@ -96,7 +96,7 @@ class RequestIdMiddleware:
         if scope["type"] == ScopeType.HTTP:  # a socket's messages get spans of their own (sessions/socket.py)
             name = f"{scope.get('method', '')} {scope.get('path_template', '')}"  # the route: never the ids in the path
             # Exceptions as status only: their messages may quote what was sent.
-            with tracer.start_as_current_span(
+            with tracer().start_as_current_span(
                 name, kind=SpanKind.SERVER, record_exception=False, set_status_on_exception=True
             ) as span:
                 span.set_attribute("http.route", scope.get("path_template", ""))

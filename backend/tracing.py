@@ -18,20 +18,26 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.trace import NoOpTracer, Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ("configure_tracing", "instrument_database", "trace_id_hex", "tracer")
+__all__ = ("configure_tracing", "disable_tracing", "flush_tracing", "instrument_database", "trace_id_hex", "tracer")
 
-tracer = trace.get_tracer("sufler")  # a proxy: it records once a provider is configured, until then no-ops
+# Sufler's own provider, not the API's global one: a test can switch tracing off again (the global can be set once).
+_provider: TracerProvider | None = None
+_tracer: Tracer = NoOpTracer()
 
-_configured = False
+
+def tracer() -> Tracer:
+    """The tracer spans are started with: a no-op one until tracing is configured."""
+    return _tracer
 
 
 def configure_tracing(endpoint: str | None, exporter: SpanExporter | None = None) -> bool:
-    """Install a tracer provider exporting to ``endpoint`` (OTLP over HTTP), or to ``exporter`` (tests); once per
-    process. Returns whether tracing is on."""
-    global _configured
-    if _configured:
+    """Export spans to ``endpoint`` (OTLP over HTTP), or to ``exporter`` (tests); once per process (a second call
+    keeps the first configuration). Returns whether tracing is on."""
+    global _provider, _tracer
+    if _provider is not None:
         return True
     if exporter is None:
         endpoint = endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -41,22 +47,34 @@ def configure_tracing(endpoint: str | None, exporter: SpanExporter | None = None
 
         traces = endpoint if endpoint.endswith("/v1/traces") else endpoint.rstrip("/") + "/v1/traces"
         exporter = OTLPSpanExporter(endpoint=traces)
-    provider = TracerProvider(resource=Resource.create({"service.name": "sufler"}))
-    provider.add_span_processor(BatchSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
-    _configured = True
+    _provider = TracerProvider(resource=Resource.create({"service.name": "sufler"}))
+    _provider.add_span_processor(BatchSpanProcessor(exporter))
+    _tracer = _provider.get_tracer("sufler")
     return True
+
+
+def disable_tracing() -> None:
+    """Flush, stop and forget the provider (tests: tracing on for one test only)."""
+    global _provider, _tracer
+    if _provider is not None:
+        _provider.shutdown()
+    _provider, _tracer = None, NoOpTracer()
+
+
+def flush_tracing() -> None:
+    if _provider is not None:
+        _provider.force_flush()
 
 
 def instrument_database(engine: AsyncEngine) -> None:
     """Database statements as child spans (only when tracing is on: the instrumentation costs even as a no-op)."""
-    if not _configured:
+    if _provider is None:
         return
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     # ``_instrument``, not ``instrument``: the public one instruments once per process, and every Database has its
     # own engines (two per process, more in tests).
-    SQLAlchemyInstrumentor()._instrument(engine=engine.sync_engine, enable_commenter=False)  # type: ignore[no-untyped-call]
+    SQLAlchemyInstrumentor()._instrument(engine=engine.sync_engine, enable_commenter=False, tracer_provider=_provider)  # type: ignore[no-untyped-call]
 
 
 def trace_id_hex() -> str | None:

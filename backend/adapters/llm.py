@@ -233,7 +233,7 @@ class LLM:
     async def stream_text(self, kind: str, messages: Sequence[Message]) -> AsyncIterator[tuple[str, str]]:
         """Yield ``(model, delta)`` of a free-text answer (the advisor chat, the bots' answers)."""
         started, model, outcome, usage, first_token = time.monotonic(), "none", "unavailable", None, None
-        span = tracer.start_span(f"llm {kind}")  # not made current: a generator's context does not hold across yields
+        span = tracer().start_span(f"llm {kind}")  # not made current: a generator's context does not hold across yields
         try:
             stream = await self._stream(kind, messages, None)
             model = stream.model
@@ -321,7 +321,7 @@ class LLM:
         ``kind`` names the call (a prompt template: "assessment", "moves", ...), which sets its token limit.
         """
         started, model, outcome, usage, first_token = time.monotonic(), "none", "unavailable", None, None
-        span = tracer.start_span(f"llm {kind}")
+        span = tracer().start_span(f"llm {kind}")
         try:
             answer = await self._structured(kind, messages, schema, on_text)
         except LLMInvalidOutput:

@@ -93,7 +93,7 @@ class QdrantVectorStore:
         return int(self.client.count(name).count)
 
     def search(self, name: str, vector: Vectors, limit: int) -> list[Hit]:
-        with tracer.start_as_current_span("qdrant search", attributes={"db.system": "qdrant", "sufler.limit": limit}):
+        with tracer().start_as_current_span("qdrant search", attributes={"db.system": "qdrant", "sufler.limit": limit}):
             result = self.client.query_points(name, query=vector.tolist(), limit=limit, with_payload=True)
         return [Hit(str(p.payload["key"]), float(p.score), dict(p.payload)) for p in result.points if p.payload]
 

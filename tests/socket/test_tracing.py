@@ -7,28 +7,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from backend.tracing import configure_tracing
+from backend.tracing import configure_tracing, disable_tracing, flush_tracing
 from tests.socket.conftest import StartBackend
 
 OBSERVATION = "Klient Zbigniew Brzęczyszczykiewicz, tel. 600 123 456, pyta o leasing na firmę"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
-    configure_tracing(None, exporter=exporter)  # once per process: later tests' spans go nowhere (shut down below)
+    configure_tracing(None, exporter=exporter)
     yield exporter
-    exporter.shutdown()
+    disable_tracing()  # off again for the tests after this one
 
 
 def finished(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
-    provider = trace.get_tracer_provider()
-    assert isinstance(provider, TracerProvider)
-    provider.force_flush()
+    flush_tracing()
     return list(exporter.get_finished_spans())
 
 

@@ -79,7 +79,7 @@ class Copilot:
     def fast_path(self, conv: Conversation, observation: str, interaction_id: int | None = None) -> FastResult:
         """The fast path (milliseconds, no LLM); the conversation now points at this observation."""
         started = time.perf_counter()
-        with tracer.start_as_current_span("fast_path") as span:
+        with tracer().start_as_current_span("fast_path") as span:
             fast = self.engine.fast_result(conv.state, observation)
             span.set_attributes(
                 {

@@ -148,7 +148,7 @@ class Connection:
             client_message_id = getattr(message, "client_message_id", None)
             if isinstance(message, COSTLY) and not (self.rate.take() and self.user_rates.take(self.user.id)):
                 raise RateLimited("Too many messages at once; this one was not stored — it is sent again shortly.")
-            with tracer.start_as_current_span(f"cockpit {message.type}"):  # the type only: never the text
+            with tracer().start_as_current_span(f"cockpit {message.type}"):  # the type only: never the text
                 await self._dispatch(message)
         except p.ProtocolError as exc:
             self.outbox.deliver(

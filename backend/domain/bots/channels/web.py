@@ -122,7 +122,7 @@ async def web_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep) ->
                     frame_id = getattr(message, "id", None)
                     raise w.FrameError("rate_limited", "Too many messages; wait a moment.", frame_id)
                 else:
-                    with tracer.start_as_current_span("widget message"):
+                    with tracer().start_as_current_span("widget message"):
                         await _customer_event(bots, conversation, message, outbox)
             except w.FrameError as exc:
                 outbox.deliver(w.encode(w.Error(code=exc.code, message=exc.message, id=exc.frame_id)))
