@@ -17,7 +17,7 @@ from backend.domain.protocol.cockpit import MAX_TEXT
 from cockpit.api import BackendError, ClientFiles, CockpitLink, PendingMessages, change_password, login, save_language
 from cockpit.texts import t
 from cockpit.view_models import live as view_model
-from cockpit.view_models.live import Screen, apply
+from cockpit.view_models.live import Screen, apply, relabel
 
 log = structlog.get_logger(__name__)
 
@@ -26,7 +26,9 @@ BACKEND_URL = os.environ.get("SUFLER_COCKPIT_BACKEND_URL", "http://127.0.0.1:800
 # Live links per browser tab (Reflex client token). They hold sockets, so they cannot live in the state.
 _LINKS: dict[str, CockpitLink] = {}
 _INBOX: dict[str, asyncio.Queue[dict[str, Any]]] = {}
-SCREEN_FIELDS = [f.name for f in fields(Screen) if f.name not in ("language", "ratings", "stage")]
+# Not shown as such: the language is a state var of its own; the rest feed what is shown (moves, chips, notes).
+INTERNAL = ("language", "ratings", "stage", "connection_state", "moves_mode")
+SCREEN_FIELDS = [f.name for f in fields(Screen) if f.name not in INTERNAL]
 
 
 class CockpitState(rx.State):
@@ -401,6 +403,8 @@ class CockpitState(rx.State):
         chosen = language if isinstance(language, str) else language[0]
         self.language = chosen
         self._screen.language = chosen
+        relabel(self._screen)  # the notes already on screen, in the new language
+        self._copy_screen()
         if self._token:
             try:
                 await save_language(BACKEND_URL, self._token, chosen)

@@ -38,7 +38,9 @@ class Screen:
     rules_error: str = ""
     error: str = ""
     connected: bool = False
+    connection_state: str = ""  # the link's last state ("connected", "reconnecting", ...)
     connection_note: str = ""
+    moves_mode: str = ""  # "llm" | "degraded" of the moves shown
     pending: int = 0
     stage: str = "discovery"  # which quick-observation chips fit now
     inbox: list[dict[str, Any]] = field(default_factory=list)  # open leads from the bots, newest first
@@ -88,14 +90,29 @@ def move_card(move: dict[str, Any], language: str) -> dict[str, Any]:
     }
 
 
+def relabel(screen: Screen) -> None:
+    """The notes said in words, in the screen's language now: after any event, and after a PL/EN switch (a note
+    kept as text would stay in the language it was first said in)."""
+    lang = screen.language
+    state = screen.connection_state
+    screen.connection_note = "" if not state or screen.connected else t(lang, f"connection_{state}")
+    screen.llm_note = "" if screen.llm_state in ("", "up") else t(lang, f"llm_{screen.llm_state}")
+    screen.moves_note = t(lang, "moves_degraded") if screen.moves_mode == "degraded" else ""
+
+
 def apply(screen: Screen, event: dict[str, Any]) -> None:
     """Fold one backend event into what the screen shows."""
+    _fold(screen, event)
+    relabel(screen)
+
+
+def _fold(screen: Screen, event: dict[str, Any]) -> None:
     kind = event["type"]
     lang = screen.language
     if kind == "connection":
         screen.connected = event["state"] == "connected"
+        screen.connection_state = event["state"]
         screen.pending = event.get("pending", 0)
-        screen.connection_note = "" if screen.connected else t(lang, f"connection_{event['state']}")
     elif kind == "lead":
         lead = _lead_row(event["lead"])
         if all(item["id"] != lead["id"] for item in screen.inbox):  # delivered at least once, shown once
@@ -107,7 +124,6 @@ def apply(screen: Screen, event: dict[str, Any]) -> None:
             screen.inbox = [_lead_row(item) for item in event.get("inbox", [])]
         status = event["status"] if kind == "hello" else event
         screen.llm_state = status["llm"]
-        screen.llm_note = "" if status["llm"] == "up" else t(lang, f"llm_{status['llm']}")
         screen.rules_error = status.get("rules_error") or ""
     elif kind == "error":
         screen.error = t(lang, f"error_{event['code']}", default=event["message"])
@@ -125,7 +141,7 @@ def apply(screen: Screen, event: dict[str, Any]) -> None:
     elif kind == "moves":
         screen.moves_key = f"{event['interaction_id']}:{event['batch']}"
         screen.moves = [move_card(m, lang) for m in event["moves"]]
-        screen.moves_note = t(lang, "moves_degraded") if event["mode"] == "degraded" else ""
+        screen.moves_mode = event["mode"]
     elif kind == "feedback_saved":
         screen.ratings[event["suggestion_id"]] = event["rating"]
     elif kind == "advisor_delta":
@@ -195,7 +211,7 @@ def _fast(screen: Screen, event: dict[str, Any], keep_moves: bool = False) -> No
     readiness = event["indicators"].get("purchase_readiness", {}).get("value", 0)
     screen.stage = "closing" if readiness >= 60 else "evaluation" if readiness >= 35 else "discovery"
     if not keep_moves:
-        screen.moves, screen.moves_key, screen.moves_note = [], "", ""  # the new moves stream in next
+        screen.moves, screen.moves_key, screen.moves_mode = [], "", ""  # the new moves stream in next
 
 
 def _streamed_move(screen: Screen, event: dict[str, Any]) -> None:

@@ -210,3 +210,20 @@ def test_a_client_from_a_bot_shows_the_chat_live_and_who_answers_it() -> None:
 
 def test_the_app_compiles_its_page() -> None:
     assert cockpit.index() is not None
+
+
+def test_notes_follow_a_language_switch() -> None:
+    from cockpit.view_models.live import relabel
+
+    screen = Screen(language="pl")
+    apply(screen, {"type": "connection", "state": "reconnecting", "pending": 0})
+    apply(screen, {"type": "status", "seq": 1, "llm": "degraded", "model": None, "detail": "", "rules_error": None})
+    polish = (screen.connection_note, screen.llm_note)
+    assert all(polish)
+    screen.language = "en"
+    relabel(screen)
+    english = (screen.connection_note, screen.llm_note)
+    assert all(english) and english != polish
+    screen.language = "pl"
+    relabel(screen)
+    assert (screen.connection_note, screen.llm_note) == polish
