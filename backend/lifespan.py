@@ -18,6 +18,7 @@ from backend.domain.clients import ClientService
 from backend.domain.copilot.build import build_engine
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.leads.feed import LeadFeed
+from backend.domain.operations.call_log import CallLog
 from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.live import SessionHub
 from backend.domain.sessions.store import SessionStore
@@ -54,6 +55,8 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
         on_lead=leads.poke,
         on_chat=leads.relay_chat,
     )
+    call_log = CallLog(db)
+    copilot.llm.recorders.append(call_log.add)
     services = Services(
         settings=settings,
         db=db,
@@ -65,12 +68,14 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
         hub=hub,
         leads=leads,
         bots=bots,
+        call_log=call_log,
         pack_edit_lock=asyncio.Lock(),
         user_rates=RatesByKey(2 * settings.sessions.message_burst, 2 * settings.sessions.messages_per_second),
     )
     hub.start()
     leads.start()
     await bots.start()
+    call_log.start()
     probe = asyncio.create_task(copilot.llm.probe())  # the LLM's state, without delaying start-up
     try:
         yield services
@@ -79,6 +84,8 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
         await hub.close()
         await bots.close()
         await leads.close()
+        copilot.llm.recorders.remove(call_log.add)  # a shared co-pilot (tests) outlives this app
+        await call_log.close()
         if built is not None:
             await built.aclose()
         await db.close()

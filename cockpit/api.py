@@ -158,6 +158,10 @@ class TeamReview(_Http):
         result: dict[str, Any] = _json_or_error(await self._http.get("/review/feedback"))
         return result
 
+    async def operations(self, days: int) -> dict[str, Any]:
+        result: dict[str, Any] = _json_or_error(await self._http.get("/review/operations", params={"days": days}))
+        return result
+
     async def proposals(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = _json_or_error(await self._http.get("/review/proposals"))
         return result

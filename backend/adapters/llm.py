@@ -30,7 +30,16 @@ from backend.errors import LLMError
 from backend.settings import LLMSettings
 from backend.tracing import tracer
 
-__all__ = ("LLM", "Answer", "LLMError", "LLMInvalidOutput", "LLMStatus", "LLMUnavailable", "provider_for")
+__all__ = (
+    "LLM",
+    "Answer",
+    "CallRecord",
+    "LLMError",
+    "LLMInvalidOutput",
+    "LLMStatus",
+    "LLMUnavailable",
+    "provider_for",
+)
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +71,20 @@ class LLMStatus:
 
     def as_json(self) -> dict[str, Any]:
         return {"llm": self.state, "model": self.model, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One finished call, for the call log (names, outcome, times and token counts: never the text)."""
+
+    at: float  # time.time() when it finished
+    kind: str
+    model: str
+    outcome: str
+    seconds: float
+    first_token_seconds: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
 
 
 def provider_for(settings: LLMSettings) -> ChatProvider | None:
@@ -111,6 +134,7 @@ class LLM:
         self._served: frozenset[str] | None = None  # the server's model list; None: not known, try every model
         self._status = LLMStatus("up" if self.enabled else "off", None, "" if self.enabled else "no LLM configured")
         self.listeners: list[Callable[[LLMStatus], None]] = []
+        self.recorders: list[Callable[[CallRecord], None]] = []  # each finished call (the database's call log)
         self.degraded_clock = metrics.DegradedClock()
         self.degraded_clock.state(self._status.state)
 
@@ -280,6 +304,12 @@ class LLM:
             attributes["sufler.llm.first_token_seconds"] = round(first_token, 3)
         span.set_attributes(attributes)
         span.end()
+        record = CallRecord(
+            time.time(), kind, model, outcome, seconds, first_token,
+            usage.prompt_tokens if usage else None, usage.completion_tokens if usage else None,
+        )  # fmt: skip
+        for recorder in self.recorders:
+            recorder(record)
 
     async def _collect(
         self,

@@ -34,7 +34,7 @@ def header() -> rx.Component:
             rx.segmented_control.item("PL", value="pl"),
             rx.segmented_control.item("EN", value="en"),
             value=S.language,
-            on_change=S.set_language_to,
+            on_change=[S.set_language_to, R.relabel_review],  # the review's rows are words too
             aria_label="language",
         ),
         rx.icon_button(rx.icon("log_out"), on_click=S.log_out, variant="ghost", aria_label=tr("logout"), size="3"),

@@ -307,6 +307,78 @@ def pack_tab() -> rx.Component:
     )
 
 
+OPERATION_COLUMNS = ("ops_dialogs", "ops_llm_calls", "ops_llm_time", "ops_degraded", "ops_leads", "ops_claim_time")
+
+
+def operations_table() -> rx.Component:
+    """From a tablet up: one row per day."""
+    return rx.box(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell(tr("ops_day")),
+                    *[rx.table.column_header_cell(tr(name)) for name in OPERATION_COLUMNS],
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    R.operations,
+                    lambda r: rx.table.row(
+                        rx.table.row_header_cell(r["day"], white_space="nowrap"),
+                        *[rx.table.cell(r[name.removeprefix("ops_")]) for name in OPERATION_COLUMNS],
+                        class_name="operations-day",
+                    ),
+                )
+            ),
+            size="1",
+            width="100%",
+        ),
+        display=rx.breakpoints(initial="none", sm="block"),
+        width="100%",
+    )
+
+
+def operations_card(r: rx.Var) -> rx.Component:
+    """On a phone: one card per day, each number under its name (seven columns do not fit 390 px)."""
+    return rx.card(
+        rx.heading(r["day"], size="3", as_="h3"),
+        rx.el.dl(
+            *[
+                rx.fragment(
+                    rx.el.dt(tr(name), font_size="0.8em", color="var(--gray-11)", margin_top="0.4em"),
+                    rx.el.dd(r[name.removeprefix("ops_")], margin="0"),
+                )
+                for name in OPERATION_COLUMNS
+            ],
+            margin="0",
+        ),
+        display=rx.breakpoints(initial="block", sm="none"),
+        width="100%",
+        class_name="operations-card",
+    )
+
+
+def operations_tab() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            labelled_select(
+                "operations_period",
+                R.operations_days,
+                R.set_operations_days,
+                *[item(f"days_{n}", n) for n in ("7", "14", "30", "90")],
+            ),
+            rx.text(tr("operations_caption"), size="2", color_scheme="gray"),
+            wrap="wrap",
+            align="end",
+            spacing="3",
+        ),
+        operations_table(),
+        rx.foreach(R.operations, operations_card),
+        width="100%",
+        spacing="3",
+    )
+
+
 def audit_tab() -> rx.Component:
     return rx.table.root(
         rx.table.body(
@@ -337,6 +409,7 @@ def review_panel() -> rx.Component:
                     rx.tabs.trigger(tr("review_feedback"), value="feedback"),
                     rx.tabs.trigger(tr("review_proposals"), value="proposals"),
                     rx.tabs.trigger(tr("review_pack"), value="pack"),
+                    rx.tabs.trigger(tr("review_operations"), value="operations"),
                     rx.tabs.trigger(tr("review_audit"), value="audit"),
                     flex_wrap="wrap",  # on a phone the four tabs take two lines instead of scrolling out of sight
                 ),
@@ -344,6 +417,7 @@ def review_panel() -> rx.Component:
                 rx.tabs.content(feedback_tab(), value="feedback", padding_top="1em"),
                 rx.tabs.content(proposals_tab(), value="proposals", padding_top="1em"),
                 rx.tabs.content(pack_tab(), value="pack", padding_top="1em"),
+                rx.tabs.content(operations_tab(), value="operations", padding_top="1em"),
                 rx.tabs.content(audit_tab(), value="audit", padding_top="1em"),
                 value=R.review_tab,
                 on_change=R.show_tab,

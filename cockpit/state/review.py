@@ -44,6 +44,9 @@ class ReviewState(CockpitState):
 
     audit: list[dict[str, str]] = []
 
+    operations_days: str = "14"
+    operations: list[dict[str, str]] = []  # the total, then each day (view_models.review.operations_rows)
+
     pack_kind: str = "rules"
     pack_names: list[str] = []
     pack_name: str = ""
@@ -84,6 +87,13 @@ class ReviewState(CockpitState):
             await self._load_tab()
 
     @rx.event
+    async def relabel_review(self, _language: str | list[str]) -> None:
+        """After a PL/EN switch: the open tab's rows again, in the new language (the backend sends data). Not
+        the pack editor: its text is the lead's, and reloading it would drop unsaved edits."""
+        if self.show_review and self.review_tab != "pack":
+            await self._load_tab()
+
+    @rx.event
     async def show_tab(self, tab: str) -> None:
         # A click reports the tab twice (on focus and on click): load once, or the second load would reset
         # the pack editor while the lead is already typing.
@@ -105,12 +115,25 @@ class ReviewState(CockpitState):
             found = await self._call("proposals")
             if found is not None:
                 self.proposals = rm.proposal_rows(found, self.language)
+        elif self.review_tab == "operations":
+            await self._load_operations()
         elif self.review_tab == "audit":
             entries = await self._call("audit")
             if entries is not None:
                 self.audit = rm.audit_rows(entries)
         elif self.review_tab == "pack":
             await self._load_pack_kind(self.pack_kind)
+
+    async def _load_operations(self) -> None:
+        report = await self._call("operations", int(self.operations_days))
+        if report is not None:
+            self.operations = rm.operations_rows(report, self.language)
+
+    @rx.event
+    async def set_operations_days(self, days: str) -> None:
+        if days in rm.OPERATION_PERIODS:
+            self.operations_days = days
+            await self._load_operations()
 
     # ---- client files ----------------------------------------------------------------------------------
 

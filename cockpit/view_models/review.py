@@ -137,6 +137,74 @@ def pack_problem(code: str, message: str, details: Any, language: str) -> tuple[
     return message, False
 
 
+OPERATION_PERIODS = ("7", "14", "30", "90")
+CHANNELS = ("cockpit", "telegram", "web")  # in this order; a channel added later follows by name
+
+
+def duration(seconds: float | None, language: str) -> str:
+    """A time as people say it: 850 ms, 2.4 s, 7 min, 3.5 h."""
+    if seconds is None:
+        return t(language, "ops_none")
+    if seconds < 1:
+        said = f"{round(seconds * 1000)} ms"
+    elif seconds < 60:
+        said = f"{seconds:.1f} s"
+    elif seconds < 3600:
+        said = f"{round(seconds / 60)} min"
+    else:
+        said = f"{seconds / 3600:.1f} h"
+    return said.replace(".", ",") if language == "pl" else said
+
+
+def operations_row(day: str, entry: dict[str, Any], language: str) -> dict[str, str]:
+    """One day (or the total) of /review/operations as the table's cells."""
+    dialogs = entry["dialogs"]
+    channels = [c for c in CHANNELS if c in dialogs] + sorted(set(dialogs) - set(CHANNELS))
+    llm, leads = entry["llm"], entry["leads"]
+    calls = [str(llm["calls"])] if llm["calls"] else [t(language, "ops_none")]
+    if llm["fallback"]:
+        calls.append(t(language, "ops_fallback", n=llm["fallback"]))
+    if llm["failed"]:
+        calls.append(t(language, "ops_failed", n=llm["failed"]))
+    times = []
+    if llm["p50"] is not None:
+        times = [
+            t(language, "ops_median", value=duration(llm["p50"], language)),
+            t(language, "ops_p95", value=duration(llm["p95"], language)),
+            t(language, "ops_first_token", value=duration(llm["first_token_p50"], language)),
+        ]
+    share = entry["degraded_share"]
+    degraded = (
+        t(language, "ops_degraded_share", share=f"{round(100 * share)}%", n=entry["with_moves"])
+        if share is not None
+        else t(language, "ops_none")
+    )
+    claim = []
+    if leads["claim_p50"] is not None:
+        claim = [
+            t(language, "ops_median", value=duration(leads["claim_p50"], language)),
+            t(language, "ops_p95", value=duration(leads["claim_p95"], language)),
+        ]
+    return {
+        "day": day,
+        "dialogs": " · ".join(f"{t(language, f'channel_{c}', default=c)} {dialogs[c]}" for c in channels)
+        or t(language, "ops_none"),
+        "llm_calls": " · ".join(calls),
+        "llm_time": " · ".join(times) or t(language, "ops_none"),
+        "degraded": degraded,
+        "leads": t(language, "ops_leads_claimed", created=leads["created"], claimed=leads["claimed"])
+        if leads["created"] or leads["claimed"]
+        else t(language, "ops_none"),
+        "claim_time": " · ".join(claim) or t(language, "ops_none"),
+    }
+
+
+def operations_rows(report: dict[str, Any], language: str) -> list[dict[str, str]]:
+    """The period's total first, then each day, newest first."""
+    total = operations_row(t(language, "ops_total"), report["total"], language)
+    return [total, *(operations_row(d["day"], d, language) for d in report["days"])]
+
+
 def audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Newest first: when, who, what, on what."""
     return [

@@ -226,6 +226,17 @@ async def review_the_team(browser: Browser, url: str, backend: Backend, settings
     await editor.fill(original + "\n[[rules]\nbroken = ")
     await page.get_by_role("button", name=re.compile("Sprawdź i zapisz|Check and save")).click()
     await expect(page.locator(".pack-error")).to_contain_text("Not saved", timeout=10_000)
+    await page.get_by_role("tab", name=re.compile("^(Działanie|Operations)$")).click()
+    days = page.locator(".operations-day")
+    await expect(days.first).to_contain_text(re.compile("^(Razem|Total)"), timeout=10_000)
+    await expect(days).to_have_count(15)  # the total and fourteen days
+    today = days.nth(1)
+    await expect(today).to_contain_text(re.compile(r"(w kokpicie|in the cockpit) \d+"))
+    await expect(today).to_contain_text(re.compile(r"(z|of) \d+ (obserwacji|observations)"))
+    await page.get_by_role("combobox", name=re.compile("^(Okres|Period)$")).click()
+    await page.get_by_role("option", name=re.compile("^(7 dni|7 days)$")).click()
+    await expect(days).to_have_count(8)
+    await page.screenshot(path=str(SHOTS / "review-operations-laptop.png"))
     await page.get_by_role("tab", name=re.compile("Dziennik zmian|Audit log")).click()
     entries = page.locator(".audit-entry")
     mine = entries.filter(has_text=lead)  # other tests may have written entries of their own users
@@ -238,6 +249,13 @@ async def review_the_team(browser: Browser, url: str, backend: Backend, settings
     await expect(phone.locator(".team-client").first).to_be_visible(timeout=10_000)
     await no_horizontal_scroll(phone)
     await phone.screenshot(path=str(SHOTS / "review-phone.png"))
+    await phone.get_by_role("tab", name=re.compile("^(Działanie|Operations)$")).click()
+    cards = phone.locator(".operations-card")
+    await expect(cards.first).to_be_visible(timeout=10_000)  # a card per day instead of the wide table
+    await expect(cards.first).to_contain_text(re.compile("(Czas do przejęcia|Time to claim)"))
+    await expect(phone.locator(".operations-day").first).to_be_hidden()
+    await no_horizontal_scroll(phone)
+    await phone.screenshot(path=str(SHOTS / "review-operations-phone.png"))
 
 
 async def username_of(backend: Backend) -> str:

@@ -14,7 +14,7 @@ from backend.db.migrate import run_alembic, upgrade_to_head
 from tests.helpers import fresh_database
 
 EXPECTED_TABLES = {"users", "auth_tokens", "clients", "sessions", "interactions", "feedback", "leads", "audit_log"}
-EXPECTED_TABLES |= {"bot_updates", "bot_conversations", "outbox", "knowledge_proposals"}
+EXPECTED_TABLES |= {"bot_updates", "bot_conversations", "outbox", "knowledge_proposals", "llm_calls"}
 
 
 async def tables(url: str) -> set[str]:

@@ -125,3 +125,47 @@ def test_audit_rows() -> None:
     assert rm.audit_rows(entries) == [
         {"at": "2026-11-21 09:05", "actor": "—", "action": "lead claimed", "target": "lead 3"}
     ]
+
+
+def _day(**changes: object) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "dialogs": {},
+        "llm": {"calls": 0, "ok": 0, "fallback": 0, "failed": 0, "cancelled": 0, "p50": None, "p95": None,
+                "first_token_p50": None, "prompt_tokens": 0, "completion_tokens": 0},
+        "observations": 0, "with_moves": 0, "degraded": 0, "degraded_share": None,
+        "leads": {"created": 0, "claimed": 0, "claim_p50": None, "claim_p95": None},
+    }  # fmt: skip
+    entry.update(changes)
+    return entry
+
+
+def test_an_operations_day_reads_as_words_and_times_in_the_language() -> None:
+    busy = _day(
+        dialogs={"web": 2, "cockpit": 1, "whatsapp": 1},
+        llm={"calls": 4, "ok": 2, "fallback": 1, "failed": 1, "cancelled": 0, "p50": 2.0, "p95": 2.9,
+             "first_token_p50": 0.5, "prompt_tokens": 400, "completion_tokens": 40},
+        with_moves=3, degraded=2, degraded_share=0.667,
+        leads={"created": 3, "claimed": 3, "claim_p50": 240.0, "claim_p95": 1644.0},
+    )  # fmt: skip
+    pl = rm.operations_row("2001-03-14", busy, "pl")
+    assert pl["dialogs"] == "w kokpicie 1 · widżet WWW 2 · whatsapp 1"  # known channels first, then by name
+    assert pl["llm_calls"] == "4 · zapasowy model 1 · bez odpowiedzi 1"
+    assert pl["llm_time"] == "mediana 2,0 s · 95% w 2,9 s · pierwsze słowo 500 ms"
+    assert pl["degraded"] == "67% z 3 obserwacji"
+    assert pl["claim_time"] == "mediana 4 min · 95% w 27 min"
+    en = rm.operations_row("2001-03-14", busy, "en")
+    assert en["llm_time"] == "median 2.0 s · 95% within 2.9 s · first word 500 ms"
+    assert en["leads"] == "new: 3 · claimed: 3"
+    quiet = rm.operations_row("2001-03-15", _day(), "en")
+    assert {k: v for k, v in quiet.items() if k != "day"} == dict.fromkeys(
+        ("dialogs", "llm_calls", "llm_time", "degraded", "leads", "claim_time"), "—"
+    )
+    rows = rm.operations_rows({"total": busy, "days": [{"day": "2001-03-14", **busy}]}, "pl")
+    assert [r["day"] for r in rows] == ["Razem", "2001-03-14"]
+
+
+@given(st.floats(min_value=0, max_value=10 * 24 * 3600, allow_nan=False))
+def test_every_duration_is_said_with_a_unit(seconds: float) -> None:
+    pl, en = rm.duration(seconds, "pl"), rm.duration(seconds, "en")
+    assert pl.split(" ")[-1] == en.split(" ")[-1] in ("ms", "s", "min", "h")
+    assert "." not in pl and "," not in en  # each language's decimal separator

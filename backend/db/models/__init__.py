@@ -7,6 +7,7 @@ from backend.db.models.clients import Client
 from backend.db.models.feedback import Feedback
 from backend.db.models.interactions import Interaction
 from backend.db.models.leads import Lead, LeadStatus
+from backend.db.models.llm_calls import LLMCall
 from backend.db.models.proposals import KnowledgeProposal
 from backend.db.models.sessions import ClientSession
 from backend.db.models.users import Role, User
@@ -21,6 +22,7 @@ __all__ = (
     "Feedback",
     "Interaction",
     "KnowledgeProposal",
+    "LLMCall",
     "Lead",
     "LeadStatus",
     "OutboxMessage",

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,3 +40,4 @@ class Lead(IdMixin, TimestampsMixin, Base):
         BigInteger, ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     client_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("clients.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 import structlog
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from backend import metrics
 from backend.crypto import DataCipher
@@ -190,7 +190,7 @@ class LeadFeed:
             lead = await session.scalar(
                 update(Lead)
                 .where(Lead.id == lead_id, Lead.status == LeadStatus.NEW)
-                .values(status=LeadStatus.CLAIMED, assigned_user_id=user_id)
+                .values(status=LeadStatus.CLAIMED, assigned_user_id=user_id, claimed_at=func.now())
                 .returning(Lead)
             )
             if lead is None:
@@ -220,7 +220,7 @@ class LeadFeed:
             await session.flush()
             add_entry(session, user_id, "lead_claimed", f"lead {lead_id}", client_id=client.id)
             metrics.LEADS_CLAIMED.labels(lead.channel).inc()
-            waited = (datetime.now(UTC) - lead.created_at).total_seconds()
+            waited = ((lead.claimed_at or datetime.now(UTC)) - lead.created_at).total_seconds()
             metrics.LEAD_CLAIM_SECONDS.labels(lead.channel).observe(max(0.0, waited))
             message = json.dumps({"event": "lead_claimed", "lead_id": lead_id, "by": username})
             await session.execute(

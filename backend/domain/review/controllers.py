@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from backend.db.models import User
 from backend.domain.accounts.access import TEAM_LEADS
 from backend.domain.audit import record
+from backend.domain.operations.daily import MAX_DAYS, OperationsReport
 from backend.domain.review.team import TeamReview
 from backend.services import ServicesDep
 
@@ -87,6 +88,15 @@ class ReviewController(Controller):
         services: ServicesDep,
     ) -> dict[str, Any]:
         return await _review(services).decide(suggestion_id, data.decision == "approve", request.user.id)
+
+    @get("/operations", summary="Per day (UTC): dialogs by channel, LLM calls and times, degraded share, leads")
+    async def operations(
+        self,
+        request: Request[User, str, Any],
+        services: ServicesDep,
+        days: Annotated[int, QueryParameter(ge=1, le=MAX_DAYS, description="The last N days, today included")] = 14,
+    ) -> dict[str, Any]:
+        return await OperationsReport(services.db).daily(days)
 
     @get("/export", summary="Rated suggestions as a fine-tuning data set (JSONL, chat format, no personal data)")
     async def export(
