@@ -355,6 +355,9 @@ class CockpitLink:
     async def hand_back(self) -> None:
         await self._send({"type": "hand_back"})
 
+    async def set_key_facts(self, key_facts: list[str]) -> None:
+        await self._send({"type": "key_facts", "key_facts": key_facts})
+
     async def end_session(self) -> None:
         await self._send({"type": "end_session"})
 

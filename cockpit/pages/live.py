@@ -8,6 +8,7 @@ from cockpit.components.advice import advisor_panel, analysis, knowledge_cards, 
 from cockpit.components.clients import client_panel, inbox_panel
 from cockpit.components.common import TAP, banner, tr
 from cockpit.components.conversation import customer_chat_panel, terminal
+from cockpit.components.memory import client_memory
 from cockpit.pages.review import review_panel
 from cockpit.state.live import CockpitState as S
 from cockpit.state.review import ReviewState as R
@@ -62,12 +63,15 @@ def cockpit_page() -> rx.Component:
                     rx.vstack(
                         rx.cond(S.customer_channel != "", customer_chat_panel()),
                         terminal(),
+                        # A returning client, before the first observation: what is known comes first.
+                        rx.cond(S.history.length() == 0, client_memory()),
                         next_moves(),
                         width="100%",
                     ),
                     rx.vstack(
                         analysis(),
                         knowledge_cards(),
+                        rx.cond(S.history.length() > 0, client_memory()),
                         rx.hstack(
                             rx.button(tr("strategy"), on_click=S.open_strategy, variant="outline", min_height=TAP),
                             rx.button(tr("advisor"), on_click=S.toggle_advisor, variant="outline", min_height=TAP),

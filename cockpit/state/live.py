@@ -27,7 +27,7 @@ BACKEND_URL = os.environ.get("SUFLER_COCKPIT_BACKEND_URL", "http://127.0.0.1:800
 _LINKS: dict[str, CockpitLink] = {}
 _INBOX: dict[str, asyncio.Queue[dict[str, Any]]] = {}
 # Not shown as such: the language is a state var of its own; the rest feed what is shown (moves, chips, notes).
-INTERNAL = ("language", "ratings", "stage", "connection_state", "moves_mode")
+INTERNAL = ("language", "ratings", "stage", "connection_state", "moves_mode", "_visits")
 SCREEN_FIELDS = [f.name for f in fields(Screen) if f.name not in INTERNAL]
 
 
@@ -66,6 +66,8 @@ class CockpitState(rx.State):
     customer_channel: str = ""
     customer_chat: list[dict[str, str]] = []
     human_active: bool = False
+    key_facts: list[str] = []
+    earlier: list[dict[str, str]] = []
 
     observation: str = ""
     advisor_question: str = ""
@@ -376,6 +378,24 @@ class CockpitState(rx.State):
         link = self._link()
         if text and link is not None:
             await link.reply_to_customer(text)  # shown when the backend confirms it was sent
+
+    @rx.event
+    async def remove_key_fact(self, index: int) -> None:
+        await self._correct_facts([f for i, f in enumerate(self.key_facts) if i != index])
+
+    @rx.event
+    async def add_key_fact(self, form: dict[str, Any]) -> None:
+        fact = " ".join(str(form.get("fact", "")).split())[:200]
+        if fact:
+            await self._correct_facts([*self.key_facts, fact])
+
+    async def _correct_facts(self, facts: list[str]) -> None:
+        """Shown at once; the backend stores it and confirms with a memory event (the same list)."""
+        link = self._link()
+        if link is not None:
+            self._screen.key_facts = facts
+            self._copy_screen()
+            await link.set_key_facts(facts)
 
     @rx.event
     async def hand_back(self) -> None:

@@ -48,6 +48,10 @@ class Screen:
     customer_channel: str = ""  # "telegram" | "web"; "": not from a bot
     customer_chat: list[dict[str, str]] = field(default_factory=list)
     human_active: bool = False
+    # the client's memory: this visit's key facts (the salesperson can correct them) and the earlier visits
+    key_facts: list[str] = field(default_factory=list)
+    earlier: list[dict[str, str]] = field(default_factory=list)  # {"when", "archetype", "indicators", ...}
+    _visits: list[dict[str, Any]] = field(default_factory=list)  # as the backend sent them (relabelled on a switch)
 
 
 def chips(screen: Screen) -> list[dict[str, str]]:
@@ -98,6 +102,19 @@ def relabel(screen: Screen) -> None:
     screen.connection_note = "" if not state or screen.connected else t(lang, f"connection_{state}")
     screen.llm_note = "" if screen.llm_state in ("", "up") else t(lang, f"llm_{screen.llm_state}")
     screen.moves_note = t(lang, "moves_degraded") if screen.moves_mode == "degraded" else ""
+    screen.earlier = [earlier_visit(v, lang) for v in screen._visits]
+
+
+def earlier_visit(visit: dict[str, Any], language: str) -> dict[str, str]:
+    """One earlier visit as the screen says it: when, the archetype it ended with, its indicators, what was said."""
+    values = visit.get("indicators") or {}
+    return {
+        "when": visit["started_at"][:10],
+        "archetype": (visit.get("archetype_names") or {}).get(language) or t(language, "no_archetype"),
+        "indicators": " · ".join(f"{t(language, name)} {values[name]}" for name in INDICATOR_ORDER if name in values),
+        "summary": visit.get("summary", ""),
+        "facts": " · ".join(visit.get("key_facts", [])),
+    }
 
 
 def apply(screen: Screen, event: dict[str, Any]) -> None:
@@ -160,6 +177,8 @@ def _fold(screen: Screen, event: dict[str, Any]) -> None:
         else:
             screen.customer_chat.append(chat_line(event["speaker"], event["text"], lang))
             screen.human_active = screen.human_active or event["action"] == "replied"
+    elif kind == "memory":
+        screen.key_facts = list(event["key_facts"])
     elif kind == "strategy":
         screen.strategy = event["sections"]
         screen.strategy_note = t(lang, "strategy_degraded") if event["mode"] == "degraded" else ""
@@ -184,6 +203,8 @@ def _session(screen: Screen, event: dict[str, Any]) -> None:
     screen.human_active = bool(chat.get("human_active"))
     screen.session_id = event["session_id"]
     screen.client_name = event["client"]["name"]
+    screen.key_facts = list(event.get("key_facts", []))
+    screen._visits = list(event.get("earlier", []))
     screen.history = [{"kind": h["kind"], "text": h["text"]} for h in event["history"]]
     screen.advisor = [{"role": "me", "text": h["text"]} for h in event["history"] if h["kind"] == "advisor"]
     screen.strategy = {}

@@ -58,6 +58,27 @@ async def archive_with_undo(page: Page, name: str) -> None:
     await expect(row).to_be_visible(timeout=10_000)
 
 
+async def come_back_to(page: Page, name: str) -> None:
+    """The same client again (the screen is in English now): the earlier visit with its archetype, in English, and
+    its key facts carried in; a fact is removed and another added, in view, by keyboard-reachable buttons."""
+    row = page.locator(".client-row").filter(has_text=name)
+    await row.get_by_role("button", name=re.compile("^(Otwórz|Open)$")).click()
+    visit = page.locator(".earlier-visit")
+    await expect(visit).to_have_count(1, timeout=10_000)
+    await expect(visit).to_contain_text("Family Guardian")
+    await expect(visit).to_contain_text("Klient pyta o leasing na firmę")
+    facts = page.locator(".key-fact")
+    await expect(facts.filter(has_text="Rodzina, Zakup firmowy: Klient pyta o leasing na firmę")).to_have_count(1)
+    await expect(page.locator(".client-memory")).to_be_in_viewport()  # before the first note: in view at once
+    await page.screenshot(path=str(SHOTS / "cockpit-returning-phone.png"))
+    family = facts.filter(has_text="Rodzina, Zakup firmowy")
+    await family.get_by_role("button", name=re.compile("^Remove fact: Rodzina")).click()
+    await expect(family).to_have_count(0, timeout=10_000)
+    await page.get_by_label("Add or correct a fact").fill("Rodzina: dwoje dzieci, 4 i 7 lat")
+    await page.get_by_label("Add or correct a fact").press("Enter")
+    await expect(facts.filter(has_text="Rodzina: dwoje dzieci, 4 i 7 lat")).to_have_count(1, timeout=10_000)
+
+
 async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     """Log in → new client → observation → indicators and four moves → others → thumbs up and back → strategy →
     advisor."""
@@ -128,6 +149,7 @@ async def test_a_salesperson_works_clients_through_the_cockpit(
             await expect(phone.get_by_role("heading", name="Next move")).to_be_visible(timeout=10_000)
             await phone.get_by_role("button", name=re.compile("^(Klient|Client)$")).click()
             await archive_with_undo(phone, "Anna Nowak phone")
+            await come_back_to(phone, "Anna Nowak phone")
             laptop = await browser.new_page(viewport=SIZES["laptop"])  # type: ignore[arg-type]
             await work_a_client(laptop, url, username, "laptop")
             await expect(laptop.get_by_role("heading", name="Next move")).to_be_visible()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cockpit import cockpit
-from cockpit.view_models.live import Screen, apply, chips
+from cockpit.view_models.live import Screen, apply, chips, relabel
 
 INDICATORS = {
     "purchase_readiness": {
@@ -227,3 +227,28 @@ def test_notes_follow_a_language_switch() -> None:
     screen.language = "pl"
     relabel(screen)
     assert (screen.connection_note, screen.llm_note) == polish
+
+
+def test_a_returning_client_shows_the_earlier_visit_and_the_facts_in_the_language_chosen() -> None:
+    screen = Screen(language="pl")
+    visit = {
+        "session_id": 2, "started_at": "2026-12-01T10:00:00+00:00", "summary": "Pytał o leasing",
+        "key_facts": ["Budżet: do 250 tys. zł"], "archetype": "family-guardian",
+        "archetype_names": {"pl": "Strażnik Rodziny", "en": "Family Guardian"},
+        "indicators": {"churn_risk": 30, "purchase_readiness": 40},
+    }  # fmt: skip
+    apply(screen, {"type": "session", "session_id": 3, "client": {"name": "Ola"}, "history": [], "latest": None,
+                   "key_facts": ["Budżet: do 250 tys. zł"], "earlier": [visit]})  # fmt: skip
+    assert screen.key_facts == ["Budżet: do 250 tys. zł"]
+    assert screen.earlier == [
+        {"when": "2026-12-01", "archetype": "Strażnik Rodziny", "indicators": "Gotowość zakupu 40 · Ryzyko utraty 30",
+         "summary": "Pytał o leasing", "facts": "Budżet: do 250 tys. zł"}
+    ]  # fmt: skip
+    screen.language = "en"
+    relabel(screen)
+    assert screen.earlier[0]["archetype"] == "Family Guardian"
+    assert screen.earlier[0]["indicators"] == "Purchase readiness 40 · Churn risk 30"
+    apply(screen, {"type": "memory", "summary": "", "key_facts": ["Rodzina: żona"]})
+    assert screen.key_facts == ["Rodzina: żona"]
+    apply(screen, {"type": "session", "session_id": 4, "client": {"name": "Nowy"}, "history": [], "latest": None})
+    assert screen.earlier == [] and screen.key_facts == []

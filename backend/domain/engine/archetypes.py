@@ -20,6 +20,7 @@ EXTRA_KEYWORD_WEIGHT = 0.6  # each further distinct keyword in the same observat
 SEMANTIC_WEIGHT = 6.0  # per unit of cosine similarity above the median archetype
 DECAY = 0.85  # share of the accumulated evidence kept at each new observation
 MAX_REASONS = 4
+CARRIED = 0.5  # share of a previous visit's evidence a returning client's new session starts with
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,18 @@ class ArchetypeBelief:
 
     evidence: dict[str, float] = field(default_factory=dict)
     reasons: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def carried(cls, probabilities: dict[str, float], share: float = CARRIED) -> ArchetypeBelief:
+        """A new session's start from where the client's last visit ended: that visit's log-odds, scaled by
+        ``share`` (the leader stays the leader, less surely; a few observations can overturn it)."""
+        logs = {slug: math.log(max(p, 1e-6)) for slug, p in probabilities.items()}
+        mean = sum(logs.values()) / len(logs)
+        reason = "earlier visit"
+        return cls(
+            evidence={slug: share * (v - mean) for slug, v in logs.items()},
+            reasons={slug: [reason] for slug in logs},
+        )
 
     def distribution(self, slugs: list[str]) -> list[ArchetypeScore]:
         logits = [self.evidence.get(s, 0.0) for s in slugs]

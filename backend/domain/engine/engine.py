@@ -6,6 +6,7 @@ without one, :meth:`CopilotEngine.playbook_moves` gives the four moves from the 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -64,6 +65,12 @@ class SuggestedMove:
     source: str  # where it came from, e.g. "playbook:family-guardian"
 
 
+# Where one fact ends and the next begins in a typed note: a sentence end before a capital (not "250 tys. zł"),
+# semicolons, line breaks, and a comma or dash before a space ("budżet 200 tys., żona decyduje": two facts).
+_CLAUSES = re.compile(r"(?<=[.!?])\s+(?=[A-ZĄĆĘŁŃÓŚŹŻ])|[;\n]+\s*|,\s+|\s+[-\u2013\u2014]\s+")
+MAX_FACT_CHARS = 120
+
+
 class CopilotEngine:
     def __init__(self, pack: DomainPack, embedder: Embedder, index: KnowledgeIndex, rules: RuleStore) -> None:
         self.pack = pack
@@ -74,6 +81,8 @@ class CopilotEngine:
         self._archetype_keywords = KeywordMatcher({s: a.signals.keywords.all() for s, a in pack.archetypes.items()})
         self._knowledge_keywords = KeywordMatcher({s: m.keywords.all() for s, m in pack.knowledge.items()})
         self._cue_keywords = KeywordMatcher({s: c.keywords.all() for s, c in pack.cues.items()})
+        self._fact_cues = {s: c.fact for s, c in pack.cues.items() if c.fact is not None}
+        self._fact_keywords = KeywordMatcher({s: pack.cues[s].keywords.all() for s in self._fact_cues})
 
     def fast_result(self, state: Beliefs, observation: str) -> FastResult:
         """One observation read into ``state`` (beliefs, cues, knowledge), and what the screen shows now."""
@@ -112,6 +121,20 @@ class CopilotEngine:
         rules_error = str(self.rules.error) if self.rules.error else None
         language = guess_language(observation)
         return FastResult(archetypes, knowledge, scores, sorted(cues), leader_changed, language, context, rules_error)
+
+    def key_facts(self, observation: str, language: str) -> list[str]:
+        """The key facts an observation states, without an LLM: each sentence (or clause) that shows a cue with a
+        ``fact`` name, as "<name>: <the salesperson's own words>" — quoted, never rephrased, so never invented."""
+        facts = []
+        for clause in _CLAUSES.split(observation):
+            clause = clause.strip(" -\u2013\u2014\t").rstrip(".!?")  # dashes: en, em
+            if len(clause) < 3:
+                continue
+            names = [self._fact_cues[slug].get(language) for slug in self._fact_keywords.find(normalize(clause))]
+            if names:  # one clause, one fact, however many things it tells ("Rodzina, Zakup firmowy: ...")
+                said = clause if len(clause) <= MAX_FACT_CHARS else clause[: MAX_FACT_CHARS - 1].rstrip() + "…"
+                facts.append(f"{', '.join(names)}: {said}")
+        return facts
 
     def refine(self, fast: FastResult, assessment: Mapping[str, str]) -> Scores:
         """The indicators again, now with the LLM's assessment labels for the rules that use them."""

@@ -136,6 +136,9 @@ class Cue(Strict):
 
     label: Localized
     keywords: KeywordSet
+    # When set, a sentence that shows this cue is kept as a key fact under this name ("Budżet: do 250 tys."):
+    # the client's memory without an LLM, carried into the next visit.
+    fact: Localized | None = None
 
 
 class DomainPack(BaseModel):

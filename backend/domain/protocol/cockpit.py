@@ -125,6 +125,16 @@ class HandBack(_Message):
     type: Literal["hand_back"]
 
 
+class KeyFacts(_Message):
+    """The salesperson's correction of the session's key facts: the whole list as it should be (a fact deleted,
+    changed or added); carried into the client's next visit."""
+
+    type: Literal["key_facts"]
+    key_facts: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] = Field(
+        max_length=40
+    )
+
+
 ClientMessage = Annotated[
     OpenSession
     | Observation
@@ -137,7 +147,8 @@ ClientMessage = Annotated[
     | Ping
     | ClaimLead
     | CustomerReply
-    | HandBack,
+    | HandBack
+    | KeyFacts,
     Field(discriminator="type"),
 ]
 CLIENT_MESSAGE_TYPES = (
@@ -153,6 +164,7 @@ CLIENT_MESSAGE_TYPES = (
     "claim_lead",
     "customer_reply",
     "hand_back",
+    "key_facts",
 )
 _client_messages: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
@@ -319,6 +331,19 @@ class ChatLine(_Part):
     text: str
 
 
+class EarlierVisit(_Part):
+    """One of the client's previous sessions: when, what was said (the summary, else the observations), the key
+    facts, and the archetype and indicators it ended with."""
+
+    session_id: int
+    started_at: str
+    summary: str
+    key_facts: list[str]
+    archetype: str | None
+    archetype_names: dict[str, str]  # its name by language ("pl", "en"): the screen says it in the user's
+    indicators: dict[str, int]
+
+
 class CustomerChat(_Part):
     """For a client who came from a bot: its channel, whether a salesperson has taken over, the chat so far."""
 
@@ -416,6 +441,7 @@ class SessionOpened(_Event):
     summary: str
     key_facts: list[str]
     earlier_sessions: int
+    earlier: list[EarlierVisit] = Field(default_factory=list)  # newest first, up to three
     history: list[HistoryItem]
     latest: LatestObservation | None  # the latest fast result, assessment and moves, if any
     ended: bool

@@ -24,6 +24,7 @@ from backend.domain.clients.schemas import ClientIn
 from backend.domain.copilot import views
 from backend.domain.copilot.conversation import RECENT_TURNS_KEPT, Conversation, Turn
 from backend.domain.copilot.copilot import Copilot, Emit
+from backend.domain.engine.archetypes import ArchetypeBelief
 from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.events import EventLog
 from backend.domain.sessions.relay import SessionRelay
@@ -56,8 +57,10 @@ def rebuild(copilot: Copilot, stored: StoredSession) -> Conversation:
     """The conversation as it was: fast-path state replayed from the stored observations, memory from the row.
     Runs on an engine thread."""
     conv = Conversation(earlier_sessions=stored.earlier)
-    conv.add_key_facts(stored.earlier_key_facts)
-    conv.add_key_facts([str(f) for f in stored.session.key_facts])
+    if stored.prior:  # a returning client: where the last visit's beliefs stood, decayed, not a uniform start
+        conv.state.belief = ArchetypeBelief.carried(stored.prior)
+        conv.state.leader = max(stored.prior, key=lambda slug: stored.prior[slug])
+    conv.add_key_facts([str(f) for f in stored.session.key_facts])  # this visit's (carried over at its start)
     for interaction in stored.interactions:
         if interaction.kind == "observation":
             copilot.fast_path(conv, interaction.user_input, interaction.id)
@@ -103,6 +106,16 @@ class LiveSession:
         self.client = self.clients.out(stored.client)
         self.ended = stored.session.ended_at is not None
         self.earlier_sessions = len(stored.earlier)
+        pack = self.copilot.engine.pack
+        self.visits = [
+            v.model_copy(
+                update={"archetype_names": {lang: pack.archetypes[v.archetype].name.get(lang) for lang in ("pl", "en")}}
+            )
+            if v.archetype in pack.archetypes
+            else v
+            for v in stored.visits
+        ]
+        self._saved_facts = [str(f) for f in stored.session.key_facts]
         self.customer_chat = stored.customer_chat
         self.conv = conv
         self.history = [
@@ -190,6 +203,7 @@ class LiveSession:
                 summary=self.conv.summary,
                 key_facts=self.conv.key_facts,
                 earlier_sessions=self.earlier_sessions,
+                earlier=self.visits,
                 history=self.history,
                 latest=self.latest,
                 ended=self.ended,
@@ -213,6 +227,9 @@ class LiveSession:
             self._supersede(None)  # older LLM work stops before this observation changes anything
             fast = await self.copilot.run(self.copilot.fast_path, self.conv, text, iid)
             shown = views.fast_result(fast, self.copilot.engine.pack)
+            # Facts the observation states, in the salesperson's words: memory without an LLM. Not in the fast
+            # path itself, which also replays stored observations: a fact the salesperson deleted stays deleted.
+            self.conv.add_key_facts(self.copilot.engine.key_facts(text, fast.language))
             self.history.append(p.HistoryItem(interaction_id=iid, kind="observation", text=text))
             self.latest = p.LatestObservation(interaction_id=iid, fast_result=shown, assessment=None, moves=None)
             self.emit(p.FastResultEvent(interaction_id=iid, **dict(shown)))
@@ -230,6 +247,7 @@ class LiveSession:
         assert conv.interaction_id is not None
         token = self._current
         stored = p.StoredResponse(fast_result=shown)
+        known = set(conv.key_facts)  # what the snapshot began with: only the assessment's new facts go back
         try:
             answer = await self.copilot.think(conv, emit)
             stored.assessment, stored.moves = answer.assessment, answer.moves
@@ -240,16 +258,36 @@ class LiveSession:
                 self.client.archetype = new_leader
                 await self.clients.set_archetype(self.client.id, new_leader)
             async with self.lock:
-                self.conv.add_key_facts(conv.key_facts)  # facts stay facts, even when superseded
+                # Facts stay facts, even when superseded; one the salesperson deleted meanwhile stays deleted.
+                self.conv.add_key_facts([f for f in conv.key_facts if f not in known])
                 if token is self._current:
                     self.conv.assessment = conv.assessment
+            await self._save_key_facts()
         memory = await self.copilot.remember(conv)
         if memory is not None:
             async with self.lock:
                 memory.apply(self.conv)
                 summary, key_facts = self.conv.summary, list(self.conv.key_facts)
             await self.store.save_memory(self.id, summary, key_facts)
+            self._saved_facts = key_facts
             self.emit(p.MemoryEvent(summary=summary, key_facts=key_facts))
+
+    async def _save_key_facts(self) -> None:
+        """Store and show the key facts when they changed (new ones from the observation or the assessment)."""
+        async with self.lock:
+            summary, key_facts = self.conv.summary, list(self.conv.key_facts)
+        if key_facts != self._saved_facts:
+            await self.store.save_key_facts(self.id, key_facts)
+            self._saved_facts = key_facts
+            self.emit(p.MemoryEvent(summary=summary, key_facts=key_facts))
+
+    async def set_key_facts(self, key_facts: list[str]) -> None:
+        """The salesperson's corrected list replaces the session's key facts."""
+        self._check_open()
+        async with self.lock:
+            self.conv.key_facts = []
+            self.conv.add_key_facts(key_facts)  # without repeats
+        await self._save_key_facts()
 
     async def regenerate(self) -> None:
         self._check_open()

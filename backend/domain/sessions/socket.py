@@ -196,6 +196,8 @@ class Connection:
                 channel, chat = await self.leads.conversation_of(live.client.id)
                 await self.bots.set_human_active(channel, chat, False)
                 live.chat_line("", "", action="handed_back")
+            case p.KeyFacts(key_facts=facts):
+                await self._session().set_key_facts(list(facts))
             case p.ClaimLead(lead_id=lead_id):
                 session_id = await self.leads.claim(lead_id, self.user.id, self.user.username)
                 live = await self.hub.get(session_id)

@@ -25,9 +25,33 @@ class StoredSession:
     session: ClientSession
     client: Client
     interactions: Sequence[Interaction]
-    earlier: list[str]  # summaries of the client's previous sessions, oldest first
-    earlier_key_facts: list[str]
+    earlier: list[str]  # summaries of the client's previous sessions, oldest first (for the prompts)
+    visits: list[p.EarlierVisit]  # the same sessions as the cockpit shows them, newest first
+    prior: dict[str, float]  # the archetype distribution the latest earlier session ended with ({} if none)
     customer_chat: p.CustomerChat | None  # the client came from a bot: its channel and the chat so far
+
+
+# What a visit ended with, picked out of its latest observation's stored response by PostgreSQL.
+_RESPONSE = Interaction.ai_response
+_ENDED_WITH = (
+    _RESPONSE[("fast_result", "archetypes")].label("archetypes"),
+    func.coalesce(_RESPONSE[("assessment", "indicators")], _RESPONSE[("fast_result", "indicators")]).label("shown"),
+)
+
+
+def _visit(row: ClientSession, summary: str, ended: Any) -> tuple[p.EarlierVisit, dict[str, float]]:
+    archetypes = list(ended.archetypes or []) if ended is not None else []
+    shown = dict(ended.shown or {}) if ended is not None else {}
+    visit = p.EarlierVisit(
+        session_id=row.id,
+        started_at=row.started_at.isoformat(),
+        summary=summary,
+        key_facts=[str(f) for f in row.key_facts],
+        archetype=archetypes[0]["slug"] if archetypes else None,
+        archetype_names={},  # named from the pack by the live session (the pack is not the store's)
+        indicators={name: int(item["value"]) for name, item in shown.items()},
+    )
+    return visit, {a["slug"]: float(a["probability"]) for a in archetypes}
 
 
 def chat_line(speaker: str, text: str) -> dict[str, str]:
@@ -47,10 +71,18 @@ class SessionStore:
         self.db = db
 
     async def start(self, client_id: int, user_id: int) -> int:
+        """A new session of the client; the key facts of its latest session carry over (the salesperson may
+        correct them here without changing what that visit recorded)."""
         async with self.db.transaction() as session:
             if await session.get(Client, client_id) is None:
                 raise NotFound(f"Client {client_id} does not exist.")
-            row = ClientSession(client_id=client_id, user_id=user_id)
+            carried = await session.scalar(
+                select(ClientSession.key_facts)
+                .where(ClientSession.client_id == client_id)
+                .order_by(ClientSession.id.desc())
+                .limit(1)
+            )
+            row = ClientSession(client_id=client_id, user_id=user_id, key_facts=list(carried or []))
             session.add(row)
             await session.flush()
             return row.id
@@ -67,21 +99,39 @@ class SessionStore:
                     select(Interaction).where(Interaction.session_id == session_id).order_by(Interaction.id)
                 )
             ).all()
+            said_something = select(Interaction.id).where(Interaction.session_id == ClientSession.id).exists()
             earlier_rows = (
                 await session.scalars(
                     select(ClientSession)
                     .where(ClientSession.client_id == row.client_id, ClientSession.id < session_id)
+                    .where(said_something | (ClientSession.summary != ""))  # not the files only opened
                     .order_by(ClientSession.id.desc())
                     .limit(EARLIER_SESSIONS)
                 )
             ).all()
-            earlier: list[str] = []
-            facts: list[str] = []
-            for previous in reversed(earlier_rows):
-                earlier.append(previous.summary or await self._observations_digest(session, previous.id))
-                facts.extend(str(f) for f in previous.key_facts)
+            latest = (
+                select(func.max(Interaction.id))
+                .where(Interaction.session_id.in_([r.id for r in earlier_rows]), Interaction.kind == "observation")
+                .group_by(Interaction.session_id)
+            )
+            ended = {
+                r.session_id: r
+                for r in (
+                    await session.execute(
+                        select(Interaction.session_id, *_ENDED_WITH).where(Interaction.id.in_(latest))
+                    )
+                ).all()
+            }
+            visits, priors = [], []
+            for previous in earlier_rows:  # newest first
+                summary = previous.summary or await self._observations_digest(session, previous.id)
+                visit, prior = _visit(previous, summary, ended.get(previous.id))
+                visits.append(visit)
+                priors.append(prior)
             chat = await self._customer_chat(session, client.id)
-        return StoredSession(row, client, interactions, [e for e in earlier if e], facts, chat)
+        earlier = [v.summary for v in reversed(visits) if v.summary]
+        prior = next((found for found in priors if found), {})
+        return StoredSession(row, client, interactions, earlier, visits, prior, chat)
 
     @staticmethod
     async def _customer_chat(session: Any, client_id: int) -> p.CustomerChat | None:
@@ -137,6 +187,9 @@ class SessionStore:
         parts = literal(response.as_json(), JSONB)
         merged = func.coalesce(Interaction.ai_response, func.jsonb_build_object()).op("||")(parts)
         await self.db.statement(update(Interaction).where(Interaction.id == interaction_id).values(ai_response=merged))
+
+    async def save_key_facts(self, session_id: int, key_facts: list[str]) -> None:
+        await self.db.statement(update(ClientSession).where(ClientSession.id == session_id).values(key_facts=key_facts))
 
     async def save_memory(self, session_id: int, summary: str, key_facts: list[str]) -> None:
         async with self.db.transaction() as session:
