@@ -83,7 +83,7 @@ async def test_two_salespeople_claim_at_once_and_exactly_one_wins(start_backend:
         session = sessions[0]
         assert session["client"]["name"] == "Ewa" and session["client"]["archetype"] == "technical-skeptic"
         assert session["client"]["contact_info"] == "+48 600 000 001"  # into the (encrypted) client file
-        assert "contact: shared (in the client file)" in session["key_facts"]  # not into the prompts
+        assert "Kontakt: podany (w karcie klienta)" in session["key_facts"]  # the contact itself: not in prompts
         assert "Pytam o zasięg zimą" in session["summary"]
         async with backend.db.sessions() as db:
             row = await db.get(Lead, lead.id)
@@ -111,6 +111,14 @@ async def test_a_salesperson_takes_a_telegram_lead_replies_and_hands_back(
         assert chat_so_far["channel"] == "telegram" and chat_so_far["human_active"] is False
         assert chat_so_far["lines"][0] == {"speaker": "customer", "text": "Poproszę kontakt z doradcą"}
         assert chat_so_far["lines"][1]["speaker"] == "bot"
+        # The customer's words already went through the co-pilot: archetype, indicators, knowledge, moves.
+        (first,) = session["history"]
+        assert first["text"] == "Klient w czacie z botem: Poproszę kontakt z doradcą"
+        fast = session["latest"]["fast_result"]
+        assert fast["archetypes"] and len(fast["indicators"]) == 5
+        moves = await cockpit.next("moves", interaction_id=first["interaction_id"])
+        assert len(moves["moves"]) == 4
+        assert "Powód przekazania: prosi o rozmowę z doradcą" in session["key_facts"]
         await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, tu Anna z salonu."})
         await cockpit.next("customer_channel", action="replied", speaker="salesperson")
         await until(

@@ -207,14 +207,11 @@ class LeadFeed:
             session.add(client)
             await session.flush()
             lead.client_id = client.id
-            # Key facts feed the prompts: not the contact itself (it is in the client file), only that there is one.
-            facts = [f"{key}: {data[key]}" for key in ("language", "archetype") if data.get(key)]
-            if data.get("contact"):
-                facts.append("contact: shared (in the client file)")
-            facts.append(f"lead: {lead.channel}, {data.get('handover_reason', '')}")
+            facts = lead_facts(lead.channel, data)
+            said = "Chat with the bot" if data.get("language") == "en" else "Czat z botem"
             transcript = " / ".join(f"{t['from']}: {t['text']}" for t in lead.transcript if t.get("kind") == "text")
             seeded = ClientSession(
-                client_id=client.id, user_id=user_id, key_facts=facts, summary=f"Chat with the bot: {transcript}"[:2000]
+                client_id=client.id, user_id=user_id, key_facts=facts, summary=f"{said}: {transcript}"[:2000]
             )
             session.add(seeded)
             await session.flush()
@@ -227,6 +224,45 @@ class LeadFeed:
                 text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}
             )
             return seeded.id
+
+
+# What the bot's hand-over says, as key facts in the customer's language (the salesperson may correct them).
+_LEAD_FACTS = {
+    "pl": {
+        "source": "Źródło: {channel}, rozmowa z botem",
+        "source_web": "Źródło: widżet na stronie, rozmowa z botem",
+        "contact": "Kontakt: podany (w karcie klienta)",
+        "asked_for_human": "Powód przekazania: prosi o rozmowę z doradcą",
+        "asked_for_contact": "Powód przekazania: prosi o kontakt",
+        "contact_shared": "Powód przekazania: zostawił kontakt",
+        "high_intent": "Powód przekazania: wygląda na gotowego do zakupu",
+        "cannot_help": "Powód przekazania: bot nie znał odpowiedzi",
+        "unsupported_claim": "Powód przekazania: pytanie, na które baza wiedzy nie odpowiada",
+    },
+    "en": {
+        "source": "Source: {channel}, chat with the bot",
+        "source_web": "Source: the website widget, chat with the bot",
+        "contact": "Contact: shared (in the client file)",
+        "asked_for_human": "Handed over because: asks for a salesperson",
+        "asked_for_contact": "Handed over because: asks to be contacted",
+        "contact_shared": "Handed over because: left a contact",
+        "high_intent": "Handed over because: looks ready to buy",
+        "cannot_help": "Handed over because: the bot did not know the answer",
+        "unsupported_claim": "Handed over because: a question the knowledge base does not answer",
+    },
+}
+
+
+def lead_facts(channel: str, data: dict[str, Any]) -> list[str]:
+    """The key facts a claimed lead starts with: where it came from, why, and that there is a contact (not the
+    contact itself: it is in the client file, encrypted). In the customer's language."""
+    words = _LEAD_FACTS["en" if data.get("language") == "en" else "pl"]
+    facts = [words.get(f"source_{channel}", words["source"]).format(channel=channel.capitalize())]
+    if data.get("contact"):
+        facts.append(words["contact"])
+    if data.get("handover_reason") in words:
+        facts.append(words[data["handover_reason"]])
+    return facts
 
 
 NOTIFY_TEXT_BYTES = 6000  # of a NOTIFY payload's 7,999 bytes, what a chat line's text may take (UTF-8)

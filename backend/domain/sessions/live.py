@@ -25,6 +25,7 @@ from backend.domain.copilot import views
 from backend.domain.copilot.conversation import RECENT_TURNS_KEPT, Conversation, Turn
 from backend.domain.copilot.copilot import Copilot, Emit
 from backend.domain.engine.archetypes import ArchetypeBelief
+from backend.domain.engine.engine import guess_language
 from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.events import EventLog
 from backend.domain.sessions.relay import SessionRelay
@@ -37,6 +38,9 @@ log = structlog.get_logger(__name__)
 
 Work = Callable[[Emit], Coroutine[Any, Any, None]]
 PartT = TypeVar("PartT", bound=BaseModel)
+
+
+CHAT_LABEL = {"pl": "Klient w czacie z botem", "en": "The customer in the bot chat"}
 
 
 class Subscriber(Protocol):
@@ -242,6 +246,20 @@ class LiveSession:
             await self._think(conv, shown, new_leader, emit)
 
         self._supersede(think)
+
+    async def read_customer_chat(self) -> None:
+        """A lead just taken from a bot: the customer's messages run through the co-pilot as the session's first
+        observation (archetype, indicators, knowledge, moves before the salesperson types anything). Stored like
+        any observation, under a label saying whose words they are; once per session."""
+        chat = self.customer_chat
+        said = [line.text for line in chat.lines if line.speaker == "customer"] if chat is not None else []
+        if not said or self.history:
+            return
+        label = CHAT_LABEL[guess_language(" ".join(said))]
+        text = f"{label}: " + " / ".join(said)
+        if len(text) > p.MAX_TEXT:  # the newest words matter most
+            text = f"{label}: …" + text[-(p.MAX_TEXT - len(label) - 3) :]
+        await self.observe(text, "lead-chat")
 
     async def _think(self, conv: Conversation, shown: p.FastResult, new_leader: str | None, emit: Emit) -> None:
         assert conv.interaction_id is not None

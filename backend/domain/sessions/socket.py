@@ -202,6 +202,7 @@ class Connection:
                 session_id = await self.leads.claim(lead_id, self.user.id, self.user.username)
                 live = await self.hub.get(session_id)
                 self._watch(live)
+                await live.read_customer_chat()  # the snapshot then has it in the history, its moves follow
                 self.outbox.deliver(live.snapshot())
 
     async def _open(self, message: p.OpenSession) -> None:
