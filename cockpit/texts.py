@@ -10,6 +10,23 @@ TEXTS: dict[str, dict[str, str]] = {
     "archetype_confidence": {"pl": "Pewność archetypu", "en": "Archetype confidence"},
     "churn_risk": {"pl": "Ryzyko utraty", "en": "Churn risk"},
     "fun_drive_risk": {"pl": "Ryzyko „tylko jazda”", "en": "Test-drive-only risk"},
+    "purchase_readiness_short": {"pl": "Gotowość", "en": "Readiness"},
+    "deal_potential_short": {"pl": "Potencjał", "en": "Potential"},
+    "archetype_confidence_short": {"pl": "Pewność", "en": "Confidence"},
+    "churn_risk_short": {"pl": "Utrata", "en": "Churn"},
+    "fun_drive_risk_short": {"pl": "Tylko jazda", "en": "Ride only"},
+    "why": {"pl": "Dlaczego", "en": "Why"},
+    "advisor_description": {
+        "pl": "Zapytaj o cokolwiek w tej rozmowie; odpowiedź opiera się na bazie wiedzy.",
+        "en": "Ask anything about this conversation; the answer rests on the knowledge base.",
+    },
+    "strategy_description": {
+        "pl": "Cała strategia dla prowadzącego archetypu. Esc zamyka.",
+        "en": "The whole strategy for the leading archetype. Esc closes it.",
+    },
+    "history": {"pl": "Historia rozmowy", "en": "Conversation so far"},
+    "leader_changed_short": {"pl": "nowy lider", "en": "new leader"},
+    "skip_to_input": {"pl": "Przejdź do notatki", "en": "Skip to the note field"},
     "no_rules": {
         "pl": "Wartość bazowa — żadna reguła jeszcze nie zadziałała",
         "en": "Base value — no rule applied yet",

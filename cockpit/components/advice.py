@@ -3,39 +3,70 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from cockpit.components.common import TAP, banner, send_form, tr
 from cockpit.state.live import CockpitState as S
 
 
-def move_card(m: rx.Var) -> rx.Component:
+def thumb(m: rx.Var, vote: int, icon: str, label: str) -> rx.Component:
     rating = m["rating"].to(int)
+    return rx.icon_button(
+        rx.icon(icon),
+        on_click=S.rate(m["id"], rx.cond(rating == vote, 0, vote)),  # pressed again: the vote taken back
+        variant=rx.cond(rating == vote, "solid", "soft"),
+        color_scheme="gray" if vote < 0 else None,
+        aria_label=tr(label),
+        aria_pressed=rating == vote,
+        size="3",
+        min_width=TAP,
+        min_height=TAP,
+    )
+
+
+def move_card(m: rx.Var) -> rx.Component:
+    """The move's text first, its kind inline. The buttons (why, thumbs) float in the top corner and the text
+    flows around and under them, so a card is as tall as its text: four moves fit a phone's screen. The "why"
+    opens under the text on a tap (a phone) or is always there (a laptop)."""
+    why_open = S.opened_why == m["id"]
+    why = rx.text(m["why"], size="1", color_scheme="gray", class_name="move-why")
     return rx.card(
-        rx.vstack(
-            rx.badge(m["label"], variant="soft"),
-            rx.text(m["text"], weight="medium"),
-            rx.text(m["why"], size="1", color_scheme="gray"),
+        rx.box(
             rx.hstack(
-                rx.icon_button(
-                    rx.icon("thumbs_up"),
-                    on_click=S.rate(m["id"], rx.cond(rating == 1, 0, 1)),  # pressed again: the vote taken back
-                    variant=rx.cond(rating == 1, "solid", "soft"),
-                    aria_label=tr("helpful"),
-                    aria_pressed=rating == 1,
-                    size="3",
+                rx.box(
+                    rx.icon_button(
+                        rx.icon("circle_help"),
+                        on_click=S.toggle_why(m["id"]),
+                        variant=rx.cond(why_open, "solid", "soft"),
+                        color_scheme="gray",
+                        aria_label=tr("why"),
+                        aria_expanded=why_open,
+                        size="3",
+                        min_width=TAP,
+                        min_height=TAP,
+                    ),
+                    display=rx.breakpoints(initial="block", md="none"),  # a laptop shows every why
                 ),
-                rx.icon_button(
-                    rx.icon("thumbs_down"),
-                    on_click=S.rate(m["id"], rx.cond(rating == -1, 0, -1)),
-                    variant=rx.cond(rating == -1, "solid", "soft"),
-                    color_scheme="gray",
-                    aria_label=tr("not_helpful"),
-                    aria_pressed=rating == -1,
-                    size="3",
-                ),
+                thumb(m, 1, "thumbs_up", "helpful"),
+                thumb(m, -1, "thumbs_down", "not_helpful"),
+                spacing="1",
             ),
-            spacing="2",
+            float="right",
+            margin_left="0.5em",
+            margin_bottom="0.25em",
         ),
+        rx.text(
+            rx.badge(m["label"], variant="soft", margin_right="0.4em"),
+            m["text"],
+            weight="medium",
+            size="2",
+            class_name="move-text",
+        ),
+        rx.box(why, display=rx.breakpoints(initial="none", md="block"), margin_top="0.25em"),
+        rx.cond(why_open, rx.box(why, display=rx.breakpoints(initial="block", md="none"), margin_top="0.25em")),
+        size="1",
+        padding="0.5em",
+        display="flow-root",  # the card holds its floating buttons
         width="100%",
         class_name="move-card",
     )
@@ -43,62 +74,37 @@ def move_card(m: rx.Var) -> rx.Component:
 
 def next_moves() -> rx.Component:
     return rx.vstack(
-        rx.hstack(
-            rx.heading(tr("next_move"), size="4", as_="h2"),
-            rx.spacer(),
-            rx.button(tr("other_moves"), on_click=S.other_moves, variant="outline", min_height=TAP),
-            width="100%",
-            align="center",
+        rx.heading(tr("next_move"), size="3", as_="h2"),
+        # Only when the banner above does not say it already (the AI is up, yet these moves are the playbook's).
+        rx.cond(
+            (S.moves_note != "") & (S.llm_note == ""),
+            rx.text(S.moves_note, size="1", color_scheme="amber", high_contrast=True),
         ),
-        banner(S.moves_note, "amber", "info"),
         rx.cond(
             S.moves.length() > 0,
             rx.grid(
-                rx.foreach(S.moves, move_card), columns=rx.breakpoints(initial="1", sm="2"), spacing="2", width="100%"
+                rx.foreach(S.moves, move_card),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="2",
+                width="100%",
+                data_key=S.moves_key,  # which observation's moves these are (the browser tests wait on it)
+                class_name="moves",
             ),
             rx.text(tr("waiting_moves"), color_scheme="gray"),
         ),
+        # Under the moves, not beside the heading: the heading row stays low, and "others" is read after them.
+        rx.button(tr("other_moves"), on_click=S.other_moves, variant="outline", min_height=TAP),
         aria_live="polite",
+        spacing="2",
         width="100%",
     )
 
 
-def indicator_row(i: rx.Var) -> rx.Component:
-    return rx.box(
-        rx.button(
-            rx.hstack(
-                rx.text(i["label"], size="2"),
-                rx.spacer(),
-                rx.text(i["value"], weight="bold", class_name="indicator-value"),
-                width="100%",
-            ),
-            on_click=S.toggle_explanation(i["name"]),
-            variant="ghost",
-            width="100%",
-            min_height=TAP,
-            aria_expanded=S.opened_explanation == i["name"],
-        ),
-        rx.progress(
-            value=i["value"].to(int), color_scheme=rx.cond(i["risk"], "orange", "green"), aria_label=i["label"]
-        ),
-        rx.cond(
-            S.opened_explanation == i["name"],
-            rx.vstack(
-                rx.foreach(i["because"].to(list[str]), lambda b: rx.text(b, size="1")), spacing="0", padding="0.5em"
-            ),
-        ),
-        width="100%",
-        class_name="indicator",
-    )
-
-
-def analysis() -> rx.Component:
+def archetype_list() -> rx.Component:
+    """The whole distribution (the glance shows only the leader)."""
     return rx.card(
         rx.vstack(
-            rx.heading(tr("analysis"), size="4", as_="h2"),
-            rx.foreach(S.indicators, indicator_row),
-            rx.heading(tr("archetypes"), size="3", as_="h3"),
-            banner(S.leader_note, "blue", "repeat"),
+            rx.heading(tr("archetypes"), size="3", as_="h2"),
             rx.foreach(
                 S.archetypes,
                 lambda a: rx.hstack(
@@ -141,10 +147,43 @@ def knowledge_cards() -> rx.Component:
     )
 
 
+def _focus_input() -> EventSpec:
+    """Where focus goes when a panel closes: back to the note field, ready for the next sentence."""
+    return rx.call_script("document.getElementById('observation')?.focus()")
+
+
+def dialog(title: str, shown: rx.Var, on_open_change: object, *body: rx.Component, class_name: str) -> rx.Component:
+    """A panel over the screen: opens in view with focus inside, closes with Escape or its close button, and
+    gives focus back to the note field."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.hstack(
+                rx.dialog.title(tr(title), size="4", margin="0"),
+                rx.spacer(),
+                rx.dialog.close(
+                    rx.icon_button(rx.icon("x"), variant="ghost", aria_label=tr("close"), min_width=TAP, min_height=TAP)
+                ),
+                align="center",
+                width="100%",
+            ),
+            rx.dialog.description(tr(f"{title}_description"), size="1", color_scheme="gray"),
+            *body,
+            on_close_auto_focus=_focus_input(),
+            max_height="85vh",
+            overflow_y="auto",
+            class_name=class_name,
+        ),
+        open=shown,
+        on_open_change=on_open_change,
+    )
+
+
 def advisor_panel() -> rx.Component:
-    return rx.card(
+    return dialog(
+        "advisor",
+        S.show_advisor,
+        S.advisor_open,
         rx.vstack(
-            rx.heading(tr("advisor"), size="4", as_="h2"),
             rx.vstack(
                 rx.foreach(
                     S.advisor,
@@ -155,8 +194,9 @@ def advisor_panel() -> rx.Component:
             ),
             send_form(S.ask_advisor, name="question", placeholder=tr("ask_advisor"), aria_label="advisor question"),
             width="100%",
+            padding_top="0.5em",
         ),
-        width="100%",
+        class_name="advisor-panel",
     )
 
 
@@ -170,31 +210,24 @@ SECTIONS = (
 
 
 def strategy_panel() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading(tr("strategy"), size="4", as_="h2"),
-                rx.spacer(),
-                rx.button("✕", on_click=S.close_strategy, variant="ghost", aria_label="close"),
-            ),
-            banner(S.strategy_note, "amber", "info"),
-            rx.tabs.root(
-                rx.tabs.list(*[rx.tabs.trigger(tr(key), value=key) for key in SECTIONS], wrap="wrap"),
-                *[
-                    rx.tabs.content(
-                        rx.vstack(
-                            rx.foreach(
-                                S.strategy.get(key, []).to(list[str]), lambda line: rx.text("• ", line, size="2")
-                            )
-                        ),
-                        value=key,
-                    )
-                    for key in SECTIONS
-                ],
-                default_value=SECTIONS[0],
-                width="100%",
-            ),
+    return dialog(
+        "strategy",
+        S.show_strategy,
+        S.strategy_open,
+        banner(S.strategy_note, "amber", "info"),
+        rx.tabs.root(
+            rx.tabs.list(*[rx.tabs.trigger(tr(key), value=key) for key in SECTIONS], wrap="wrap"),
+            *[
+                rx.tabs.content(
+                    rx.vstack(
+                        rx.foreach(S.strategy.get(key, []).to(list[str]), lambda line: rx.text("• ", line, size="2"))
+                    ),
+                    value=key,
+                )
+                for key in SECTIONS
+            ],
+            default_value=SECTIONS[0],
             width="100%",
         ),
-        width="100%",
+        class_name="strategy-panel",
     )

@@ -20,7 +20,8 @@ def tr(key: str) -> rx.Var:
 def banner(text: rx.Var, color: str, icon: str) -> rx.Component:
     return rx.cond(
         text != "",
-        rx.callout(text, icon=icon, color_scheme=color, role="status", width="100%"),
+        # size 1: a banner must not push the moves out of a phone's screen; high contrast: readable on amber
+        rx.callout(text, icon=icon, color_scheme=color, role="status", width="100%", size="1", high_contrast=True),
     )
 
 

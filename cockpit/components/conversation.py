@@ -10,24 +10,66 @@ from cockpit.components.common import TAP, send_form, tr
 from cockpit.state.live import CockpitState as S
 
 
-def terminal() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.scroll_area(
-                rx.vstack(
-                    rx.foreach(S.history, lambda h: rx.text(h["text"], size="2", class_name="obs-" + h["kind"])),
-                    spacing="1",
+def following(*children: rx.Component, label: str, max_height: str) -> rx.Component:
+    """A scrolling box that keeps its newest (last) line in view as lines arrive: a column-reverse flex box starts
+    scrolled to its end and stays there. Reachable by keyboard, named, as a scrollable region must be."""
+    return rx.box(
+        rx.vstack(*children, spacing="1", width="100%"),
+        display="flex",
+        flex_direction="column-reverse",
+        overflow_y="auto",
+        max_height=max_height,
+        width="100%",
+        tab_index=0,
+        role="region",
+        aria_label=tr(label),
+    )
+
+
+def history_strip() -> rx.Component:
+    """The session's notes so far, folded to one line (the newest) until opened."""
+    return rx.cond(
+        S.history.length() > 0,
+        rx.el.details(
+            rx.el.summary(
+                rx.text(
+                    tr("history"),
+                    " (",
+                    S.history.length(),
+                    "): ",
+                    rx.text(S.history[-1]["text"], as_="span", color_scheme="gray"),
+                    size="2",
                 ),
-                max_height="22vh",
-                type="auto",
-                scrollbars="vertical",
+                min_height=TAP,
+                display="flex",
+                align_items="center",
+                cursor="pointer",
+                white_space="nowrap",
+                overflow="hidden",
+                text_overflow="ellipsis",
             ),
+            following(
+                rx.foreach(S.history, lambda h: rx.text(h["text"], size="2", class_name="obs-" + h["kind"])),
+                label="history",
+                max_height="30vh",
+            ),
+            width="100%",
+            class_name="history-strip",
+        ),
+    )
+
+
+def note_bar() -> rx.Component:
+    """Pinned to the bottom of the screen, where the thumb is: the note field, and the quick notes in one row."""
+    return rx.box(
+        rx.vstack(
+            rx.cond(S.pending > 0, rx.text(tr("pending"), ": ", S.pending, size="1", role="status")),
             send_form(
                 S.send_observation,
                 id="observation",
                 name="observation",
                 placeholder=tr("observation"),
-                aria_label="observation",
+                aria_label=tr("observation"),
                 auto_focus=True,
                 auto_complete="off",
             ),
@@ -38,13 +80,28 @@ def terminal() -> rx.Component:
                         c["text"], on_click=S.use_chip(c["text"]), variant="soft", size="2", min_height=TAP
                     ),
                 ),
-                wrap="wrap",
                 spacing="2",
+                overflow_x="auto",
+                white_space="nowrap",
+                width="100%",
+                padding_bottom="2px",
+                flex_wrap="nowrap",
+                class_name="chips",
             ),
-            rx.cond(S.pending > 0, rx.text(tr("pending"), ": ", S.pending, size="1", role="status")),
+            spacing="2",
             width="100%",
+            max_width="1136px",
+            margin="0 auto",
         ),
-        width="100%",
+        position="fixed",
+        bottom="0",
+        left="0",
+        right="0",
+        z_index="5",
+        padding="0.5em 0.75em",
+        background="var(--color-panel-solid)",
+        border_top="1px solid var(--gray-a6)",
+        id="note-bar",
     )
 
 
@@ -61,15 +118,10 @@ def customer_chat_panel() -> rx.Component:
                 rx.badge(S.customer_channel),
                 align="center",
             ),
-            rx.scroll_area(
-                rx.vstack(
-                    rx.foreach(S.customer_chat, chat_line),
-                    spacing="1",
-                    aria_live="polite",
-                ),
-                max_height="30vh",
-                type="auto",
-                scrollbars="vertical",
+            rx.box(
+                following(rx.foreach(S.customer_chat, chat_line), label="customer_chat", max_height="30vh"),
+                aria_live="polite",
+                width="100%",
             ),
             rx.text(rx.cond(S.human_active, tr("you_answer"), tr("bot_answers")), size="1", color_scheme="gray"),
             send_form(S.reply_to_customer, name="reply", placeholder=tr("reply_customer"), aria_label="reply"),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cockpit.components.advice import advisor_panel, analysis, knowledge_cards, next_moves, strategy_panel
+from cockpit.components.advice import advisor_panel, archetype_list, knowledge_cards, next_moves, strategy_panel
 from cockpit.components.clients import client_panel, inbox_panel
 from cockpit.components.common import TAP, banner, tr
-from cockpit.components.conversation import customer_chat_panel, terminal
+from cockpit.components.conversation import customer_chat_panel, history_strip, note_bar
+from cockpit.components.glance import glance
 from cockpit.components.memory import client_memory
 from cockpit.pages.review import review_panel
 from cockpit.state.live import CockpitState as S
@@ -16,9 +17,16 @@ from cockpit.state.review import ReviewState as R
 
 def header() -> rx.Component:
     return rx.hstack(
-        rx.heading("Sufler", size="5"),
-        rx.text(S.client_name, weight="bold", truncate=True),
-        rx.spacer(),
+        rx.heading("Sufler", size="5", display=rx.breakpoints(initial="none", sm="block")),  # a phone needs the room
+        rx.text(
+            S.client_name,
+            weight="bold",
+            flex="1",
+            min_width="0",
+            white_space="nowrap",
+            overflow="hidden",
+            text_overflow="ellipsis",
+        ),
         rx.button(
             tr("leads"),
             rx.badge(S.inbox.length(), color_scheme=rx.cond(S.inbox.length() > 0, "red", "gray")),
@@ -42,53 +50,68 @@ def header() -> rx.Component:
         width="100%",
         align="center",
         wrap="wrap",
-        padding_y="0.5em",
+        padding_y="0.25em",
+    )
+
+
+def session_screen() -> rx.Component:
+    """A client's conversation. What changed after Enter comes first (the leader, the indicators, the moves: in
+    view on a phone without scrolling), the rest after; the note field is pinned to the bottom."""
+    return rx.fragment(
+        rx.grid(
+            rx.vstack(glance(), next_moves(), width="100%", spacing="2"),
+            rx.vstack(
+                rx.cond(S.customer_channel != "", customer_chat_panel()),
+                rx.cond(S.history.length() == 0, client_memory()),
+                history_strip(),
+                knowledge_cards(),
+                archetype_list(),
+                rx.cond(S.history.length() > 0, client_memory()),
+                rx.hstack(
+                    rx.button(tr("strategy"), on_click=S.open_strategy, variant="outline", min_height=TAP),
+                    rx.button(tr("advisor"), on_click=S.toggle_advisor, variant="outline", min_height=TAP),
+                    rx.button(tr("client"), on_click=S.choose_client, variant="ghost", min_height=TAP),
+                    wrap="wrap",
+                ),
+                width="100%",
+            ),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="4",
+            width="100%",
+        ),
+        strategy_panel(),
+        advisor_panel(),
+        note_bar(),
     )
 
 
 def cockpit_page() -> rx.Component:
     return rx.container(
+        rx.el.a(tr("skip_to_input"), href="#observation", class_name="skip-link"),
         rx.vstack(
             header(),
             banner(S.connection_note, "red", "wifi_off"),
-            banner(S.llm_note, "amber", "bot"),
+            # one quiet line, not a banner: it stays for as long as the AI is away, above the moves
+            rx.cond(
+                S.llm_note != "",
+                rx.text(S.llm_note, size="1", color_scheme="amber", high_contrast=True, role="status"),
+            ),
             banner(S.rules_error, "red", "file_warning"),
             banner(S.error, "red", "triangle_alert"),
-            rx.cond(S.show_inbox, inbox_panel()),
-            rx.cond(R.show_review, review_panel()),
-            rx.cond(~R.show_review & (S.session_id == 0), client_panel()),
-            rx.cond(
-                ~R.show_review & (S.session_id != 0),
-                rx.grid(
-                    rx.vstack(
-                        rx.cond(S.customer_channel != "", customer_chat_panel()),
-                        terminal(),
-                        # A returning client, before the first observation: what is known comes first.
-                        rx.cond(S.history.length() == 0, client_memory()),
-                        next_moves(),
-                        width="100%",
-                    ),
-                    rx.vstack(
-                        analysis(),
-                        knowledge_cards(),
-                        rx.cond(S.history.length() > 0, client_memory()),
-                        rx.hstack(
-                            rx.button(tr("strategy"), on_click=S.open_strategy, variant="outline", min_height=TAP),
-                            rx.button(tr("advisor"), on_click=S.toggle_advisor, variant="outline", min_height=TAP),
-                            rx.button(tr("client"), on_click=S.choose_client, variant="ghost", min_height=TAP),
-                            wrap="wrap",
-                        ),
-                        rx.cond(S.show_strategy, strategy_panel()),
-                        rx.cond(S.show_advisor, advisor_panel()),
-                        width="100%",
-                    ),
-                    columns=rx.breakpoints(initial="1", md="2"),
-                    spacing="4",
-                    width="100%",
-                ),
+            rx.el.main(
+                rx.cond(S.show_inbox, inbox_panel()),
+                rx.cond(R.show_review, review_panel()),
+                rx.cond(~R.show_review & (S.session_id == 0), client_panel()),
+                rx.cond(~R.show_review & (S.session_id != 0), session_screen()),
+                width="100%",
+                display="flex",
+                flex_direction="column",
+                gap="var(--space-3)",
             ),
-            spacing="3",
+            spacing="2",
             width="100%",
+            # room under the content for the pinned note field
+            padding_bottom=rx.cond(~R.show_review & (S.session_id != 0), "9.5em", "1em"),
         ),
         size="4",
         padding_x="0.75em",

@@ -27,7 +27,7 @@ BACKEND_URL = os.environ.get("SUFLER_COCKPIT_BACKEND_URL", "http://127.0.0.1:800
 _LINKS: dict[str, CockpitLink] = {}
 _INBOX: dict[str, asyncio.Queue[dict[str, Any]]] = {}
 # Not shown as such: the language is a state var of its own; the rest feed what is shown (moves, chips, notes).
-INTERNAL = ("language", "ratings", "stage", "connection_state", "moves_mode", "_visits")
+INTERNAL = ("language", "ratings", "stage", "connection_state", "moves_mode", "_visits", "_indicator_data", "_before")
 SCREEN_FIELDS = [f.name for f in fields(Screen) if f.name not in INTERNAL]
 
 
@@ -79,6 +79,7 @@ class CockpitState(rx.State):
     show_strategy: bool = False
     show_advisor: bool = False
     opened_explanation: str = ""
+    opened_why: str = ""  # the move whose "why" is open (a phone; a laptop shows every why)
     opened_knowledge: str = ""
     knowledge_facts: list[str] = []
 
@@ -345,6 +346,15 @@ class CockpitState(rx.State):
         self.opened_explanation = "" if self.opened_explanation == name else name
 
     @rx.event
+    def toggle_why(self, move_id: str) -> None:
+        self.opened_why = "" if self.opened_why == move_id else move_id
+
+    @rx.event
+    def close_details(self) -> None:
+        """Escape: every open explanation, why and knowledge card closes (focus goes back to the input)."""
+        self.opened_explanation = self.opened_why = self.opened_knowledge = ""
+
+    @rx.event
     async def toggle_knowledge(self, slug: str) -> None:
         """Open a knowledge card: its hard facts (those to confirm are marked) and strategies, from the backend."""
         if self.opened_knowledge == slug:
@@ -415,8 +425,17 @@ class CockpitState(rx.State):
         self.show_strategy = False
 
     @rx.event
+    def strategy_open(self, shown: bool) -> None:
+        """The strategy dialog opened or closed (Escape, the close button, a tap outside)."""
+        self.show_strategy = shown
+
+    @rx.event
     def toggle_advisor(self) -> None:
         self.show_advisor = not self.show_advisor
+
+    @rx.event
+    def advisor_open(self, shown: bool) -> None:
+        self.show_advisor = shown
 
     @rx.event
     async def set_language_to(self, language: str | list[str]) -> None:

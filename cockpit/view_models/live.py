@@ -52,29 +52,45 @@ class Screen:
     key_facts: list[str] = field(default_factory=list)
     earlier: list[dict[str, str]] = field(default_factory=list)  # {"when", "archetype", "indicators", ...}
     _visits: list[dict[str, Any]] = field(default_factory=list)  # as the backend sent them (relabelled on a switch)
+    _indicator_data: dict[str, dict[str, Any]] = field(default_factory=dict)  # the latest indicators as sent
+    _before: dict[str, int] = field(default_factory=dict)  # the values shown before the latest observation
 
 
 def chips(screen: Screen) -> list[dict[str, str]]:
     return [{"key": key, "text": t(screen.language, key)} for key in CHIPS[screen.stage]]
 
 
-def indicators(data: dict[str, dict[str, Any]], language: str) -> list[dict[str, Any]]:
+def indicators(
+    data: dict[str, dict[str, Any]], language: str, before: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """The five indicators in order, each with its short name (the glance strip), its movement since the
+    observation before (``before``: the values then) and why it stands where it does."""
     rows = []
     for name in INDICATOR_ORDER:
         item = data.get(name)
         if item is None:
             continue
         because = [f"{c['points']:+d} {c['reason']}" for c in item["because"]]
+        value = int(item["value"])
+        moved = value - before[name] if before and name in before else 0
         rows.append(
             {
                 "name": name,
                 "label": t(language, name),
-                "value": int(item["value"]),
+                "short": t(language, f"{name}_short"),
+                "value": value,
+                "delta": f"{moved:+d}" if moved else "",
+                "up": moved > 0,
                 "risk": name in RISKS,
                 "because": because or [t(language, "no_rules")],
             }
         )
     return rows
+
+
+def _show_indicators(screen: Screen, data: dict[str, dict[str, Any]]) -> None:
+    screen._indicator_data = data
+    screen.indicators = indicators(data, screen.language, screen._before)
 
 
 def archetypes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -103,6 +119,9 @@ def relabel(screen: Screen) -> None:
     screen.llm_note = "" if screen.llm_state in ("", "up") else t(lang, f"llm_{screen.llm_state}")
     screen.moves_note = t(lang, "moves_degraded") if screen.moves_mode == "degraded" else ""
     screen.earlier = [earlier_visit(v, lang) for v in screen._visits]
+    screen.indicators = indicators(screen._indicator_data, lang, screen._before)
+    for move in screen.moves:
+        move["label"] = t(lang, move["kind"])
 
 
 def earlier_visit(visit: dict[str, Any], language: str) -> dict[str, str]:
@@ -151,7 +170,7 @@ def _fold(screen: Screen, event: dict[str, Any]) -> None:
     elif kind == "fast_result":
         _fast(screen, event)
     elif kind == "assessment":
-        screen.indicators = indicators(event["indicators"], lang)
+        _show_indicators(screen, event["indicators"])
         screen.stage = STAGE_CHIPS.get(event["assessment"].get("stage", ""), screen.stage)
     elif kind == "move":
         _streamed_move(screen, event)
@@ -212,16 +231,19 @@ def _session(screen: Screen, event: dict[str, Any]) -> None:
     if latest.get("fast_result"):
         _fast(screen, {"interaction_id": latest["interaction_id"], **latest["fast_result"]}, keep_moves=True)
     if latest.get("assessment"):
-        screen.indicators = indicators(latest["assessment"]["indicators"], screen.language)
+        _show_indicators(screen, latest["assessment"]["indicators"])
     if latest.get("moves"):
         apply(screen, {"type": "moves", **latest["moves"]})
     elif not latest:
         screen.moves, screen.indicators, screen.archetypes, screen.knowledge = [], [], [], []
+        screen._indicator_data = {}
 
 
 def _fast(screen: Screen, event: dict[str, Any], keep_moves: bool = False) -> None:
     lang = screen.language
-    screen.indicators = indicators(event["indicators"], lang)
+    # The movement shown is against what the screen showed before this observation (none on a reload).
+    screen._before = {} if keep_moves else {row["name"]: row["value"] for row in screen.indicators}
+    _show_indicators(screen, event["indicators"])
     screen.archetypes = archetypes(event["archetypes"])
     leader = event["archetypes"][0]["name"] if event["archetypes"] else ""
     screen.leader_note = t(lang, "leader_changed", name=leader) if event.get("leader_changed") else ""

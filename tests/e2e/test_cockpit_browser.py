@@ -119,11 +119,20 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     await expect(thumbs).to_have_attribute("aria-pressed", "true", timeout=10_000)
 
     await page.get_by_role("button", name=re.compile("^(Pełna strategia|Full strategy)$")).click()
-    await expect(page.get_by_role("tabpanel")).to_contain_text("summary_and_motivations", timeout=20_000)
+    strategy = page.get_by_role("dialog")
+    await expect(strategy.get_by_role("tabpanel")).to_contain_text("summary_and_motivations", timeout=20_000)
+    await expect(strategy).to_be_in_viewport()  # opens in view, with the focus inside it
+    assert await strategy.evaluate("(d) => d.contains(document.activeElement)")
+    await page.keyboard.press("Escape")  # closes, and the cursor is back in the note field
+    await expect(strategy).to_have_count(0)
+    await expect(page.locator("#observation")).to_be_focused()
     await page.get_by_role("button", name=re.compile("^(Doradca|Advisor)$")).click()
     await page.get_by_label("advisor question").fill("Jak przekonać żonę klienta?")
     await page.get_by_label("advisor question").press("Enter")
     await expect(page.get_by_text(re.compile("Advice about: .*Jak przekonać żonę"))).to_be_visible(timeout=20_000)
+    await page.screenshot(path=str(SHOTS / f"cockpit-advisor-{size}.png"))
+    await page.keyboard.press("Escape")
+    await expect(page.locator("#observation")).to_be_focused()
 
     await no_horizontal_scroll(page)
     SHOTS.mkdir(exist_ok=True)

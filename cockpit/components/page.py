@@ -1,0 +1,41 @@
+"""What every screen of the cockpit has besides its content: the keyboard's Escape, the page language, and the
+few styles Radix does not give (the skip link)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cockpit.state.live import CockpitState as S
+
+# Escape closes what is open inline (an indicator's why, a move's why, a knowledge card) and puts the cursor
+# back in the note field; the dialogs (strategy, advisor) close themselves on Escape and do the same.
+# The page's lang attribute follows the user's language (screen readers pronounce by it): a hidden element
+# carries it, and the page copies it whenever it changes.
+SCRIPT = """
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || document.querySelector('[role="dialog"]')) return;
+  const open = document.querySelector('main [aria-expanded="true"]');
+  if (open) { open.click(); document.getElementById('observation')?.focus(); }
+});
+const followLanguage = () => {
+  const carrier = document.getElementById('ui-language');
+  if (carrier && document.documentElement.lang !== carrier.dataset.lang) {
+    document.documentElement.lang = carrier.dataset.lang;
+  }
+};
+setInterval(followLanguage, 300);
+"""
+CSS = """
+.skip-link { position: absolute; left: -9999px; top: 0; z-index: 100; padding: 0.75em 1em;
+  background: var(--accent-9); color: var(--accent-contrast); border-radius: 4px; }
+.skip-link:focus { left: 0.5em; top: 0.5em; }
+.history-strip summary::-webkit-details-marker { display: none; }
+"""
+
+
+def page_extras() -> rx.Component:
+    return rx.fragment(
+        rx.el.div(id="ui-language", data_lang=S.language, hidden=True),
+        rx.el.style(CSS),
+        rx.script(SCRIPT),
+    )
