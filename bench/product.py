@@ -18,6 +18,7 @@ class Product:
     username: str
     password: str
     pid: int
+    cockpit: str | None = None  # the cockpit's page, when started with SUFLER_COCKPIT_ENABLED=true
 
 
 @asynccontextmanager
@@ -44,14 +45,15 @@ async def running_product(data_dir: str, **env: str) -> AsyncIterator[Product]:
     try:
         printed = ""
         while "Press Ctrl-C" not in printed:
-            line = await asyncio.wait_for(proc.stdout.readline(), 120)
+            line = await asyncio.wait_for(proc.stdout.readline(), 600)  # a first cockpit build takes minutes
             if not line:
                 raise SystemExit(f"sufler up failed:\n{printed}")
             printed += line.decode()
         base = re.search(r"backend\s+(http://\S+)", printed)
         login = re.search(r"log in as '(\w+)' with password '([^']+)'", printed)
         assert base and login, printed
-        yield Product(base.group(1), login.group(1), login.group(2), proc.pid)
+        page = re.search(r"cockpit\s+(http://\S+)", printed)
+        yield Product(base.group(1), login.group(1), login.group(2), proc.pid, page.group(1) if page else None)
     finally:
         proc.send_signal(signal.SIGINT)
         await proc.wait()
