@@ -16,6 +16,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "churn_risk_short": {"pl": "Utrata", "en": "Churn"},
     "fun_drive_risk_short": {"pl": "Tylko jazda", "en": "Ride only"},
     "why": {"pl": "Dlaczego", "en": "Why"},
+    "pack_file": {"pl": "Plik", "en": "File"},
     "advisor_description": {
         "pl": "Zapytaj o cokolwiek w tej rozmowie; odpowiedź opiera się na bazie wiedzy.",
         "en": "Ask anything about this conversation; the answer rests on the knowledge base.",

@@ -17,7 +17,7 @@ def compact_indicator(i: rx.Var) -> rx.Component:
             rx.text(i["short"], size="1", trim="both", class_name="indicator-name"),
             rx.hstack(
                 rx.text(i["value"], weight="bold", size="4", class_name="indicator-value"),
-                rx.cond(i["delta"] != "", rx.text(i["delta"], size="1", color_scheme=colour)),
+                rx.cond(i["delta"] != "", rx.text(i["delta"], size="1", color_scheme=colour, high_contrast=True)),
                 spacing="1",
                 align="baseline",
             ),
@@ -28,7 +28,8 @@ def compact_indicator(i: rx.Var) -> rx.Component:
         variant=rx.cond(S.opened_explanation == i["name"], "solid", "soft"),
         color_scheme=rx.cond(i["risk"], "orange", "grass"),
         aria_expanded=S.opened_explanation == i["name"],
-        aria_label=i["label"].to(str) + " " + i["value"].to(str),
+        title=i["label"],  # the short name is the button's text (its accessible name); the full one on hover
+        high_contrast=True,
         min_height=TAP,
         height="auto",
         padding="0.35em 0.1em",

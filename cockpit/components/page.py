@@ -23,6 +23,10 @@ const followLanguage = () => {
     document.documentElement.lang = carrier.dataset.lang;
   }
 };
+// Radix scroll areas (tables) scroll without a focusable element in them: make each reachable by keyboard.
+const reachableScrolling = () => document.querySelectorAll('.rt-ScrollAreaViewport:not([tabindex])')
+  .forEach((e) => e.setAttribute('tabindex', '0'));
+new MutationObserver(reachableScrolling).observe(document.documentElement, {childList: true, subtree: true});
 setInterval(followLanguage, 300);
 """
 CSS = """
@@ -30,6 +34,12 @@ CSS = """
   background: var(--accent-9); color: var(--accent-contrast); border-radius: 4px; }
 .skip-link:focus { left: 0.5em; top: 0.5em; }
 .history-strip summary::-webkit-details-marker { display: none; }
+/* every target at least 44x44 px (WCAG 2.5.5): Radix's fields, tabs and segmented controls are smaller */
+.rt-TextFieldRoot { --text-field-height: 44px; min-height: 44px; }
+.rt-TabsTrigger { min-height: 44px; }
+.rt-TabsList { height: auto !important; }
+.rt-SegmentedControlRoot { min-height: 44px; }
+.rt-SelectTrigger { min-height: 44px; }
 """
 
 

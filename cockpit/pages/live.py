@@ -32,12 +32,11 @@ def header() -> rx.Component:
             rx.badge(S.inbox.length(), color_scheme=rx.cond(S.inbox.length() > 0, "red", "gray")),
             on_click=S.toggle_inbox,
             variant="soft",
-            aria_label="lead inbox",
             min_height=TAP,
         ),
         rx.cond(
             S.is_lead,
-            rx.button(tr("review"), on_click=R.toggle_review, variant="soft", aria_label="review", min_height=TAP),
+            rx.button(tr("review"), on_click=R.toggle_review, variant="soft", min_height=TAP),
         ),
         rx.segmented_control.root(
             rx.segmented_control.item("PL", value="pl"),

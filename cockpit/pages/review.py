@@ -248,7 +248,12 @@ def pack_tab() -> rx.Component:
                 on_change=R.choose_pack_kind,
                 aria_label="pack file kind",
             ),
-            rx.select(R.pack_names, value=R.pack_name, on_change=R.choose_pack_file, aria_label="pack file"),
+            rx.select.root(
+                rx.select.trigger(aria_label=tr("pack_file"), min_height=TAP),
+                rx.select.content(rx.foreach(R.pack_names, lambda name: rx.select.item(name, value=name))),
+                value=R.pack_name,
+                on_change=R.choose_pack_file,
+            ),
             wrap="wrap",
             align="center",
         ),

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from backend.db.models import Interaction, Role
 from backend.domain.accounts import AccountService
 from backend.settings import Settings
+from tests.e2e.accessibility import check_accessible
 from tests.e2e.conftest import SHOTS, SIZES, cockpit_ui
 from tests.socket.conftest import PASSWORD, Backend, StartBackend
 from tests.socket.test_web_widget import widget
@@ -25,6 +26,8 @@ from tests.socket.test_web_widget import widget
 
 async def log_in(page: Page, url: str, username: str) -> None:
     await page.goto(url)
+    await page.locator("#username").wait_for()
+    await check_accessible(page, "login")
     await page.fill("#username", username)
     await page.fill("#password", PASSWORD)
     await page.get_by_role("button", name=re.compile("Zaloguj|Log in")).click()
@@ -86,6 +89,7 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     await page.get_by_placeholder(re.compile("Imię|Name")).fill(f"Anna Nowak {size}")
     await page.get_by_role("button", name=re.compile("Nowy klient|New client")).click()
     await expect(page.locator("#observation")).to_be_focused(timeout=10_000)  # the salesperson can type at once
+    await check_accessible(page, "cockpit, empty")
     await page.keyboard.type("Klient pyta o leasing na firmę i fotelik Isofix dla dzieci")
     started = time.perf_counter()
     await page.keyboard.press("Enter")
@@ -97,8 +101,10 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     await expect(cards).to_have_count(4, timeout=20_000)
     await expect(page.get_by_text("Strażnik Rodziny").first).to_be_visible()
     first_text = await cards.first.inner_text()
+    await check_accessible(page, "cockpit, mid-conversation")
     await page.locator(".knowledge-card").first.click()  # a card opens to its facts; numbers to confirm are marked
     await expect(page.get_by_text(re.compile("do potwierdzenia|to be confirmed")).first).to_be_visible(timeout=10_000)
+    await check_accessible(page, "knowledge card open")
 
     await page.get_by_role("button", name=re.compile("Inne propozycje|Other suggestions")).click()
     await expect(cards.first).not_to_have_text(first_text, timeout=20_000)
@@ -123,6 +129,7 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     await expect(strategy.get_by_role("tabpanel")).to_contain_text("summary_and_motivations", timeout=20_000)
     await expect(strategy).to_be_in_viewport()  # opens in view, with the focus inside it
     assert await strategy.evaluate("(d) => d.contains(document.activeElement)")
+    await check_accessible(page, "strategy")
     await page.keyboard.press("Escape")  # closes, and the cursor is back in the note field
     await expect(strategy).to_have_count(0)
     await expect(page.locator("#observation")).to_be_focused()
@@ -131,6 +138,7 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     await page.get_by_label("advisor question").press("Enter")
     await expect(page.get_by_text(re.compile("Advice about: .*Jak przekonać żonę"))).to_be_visible(timeout=20_000)
     await page.screenshot(path=str(SHOTS / f"cockpit-advisor-{size}.png"))
+    await check_accessible(page, "advisor")
     await page.keyboard.press("Escape")
     await expect(page.locator("#observation")).to_be_focused()
 
@@ -186,7 +194,8 @@ async def test_a_salesperson_works_clients_through_the_cockpit(
             assert stored is not None
             await laptop.screenshot(path=str(SHOTS / "cockpit-after-restart.png"))
             await take_a_web_lead_and_reply(laptop, restarted)
-            await expect(laptop.get_by_role("button", name="review")).to_have_count(0)  # not for salespeople
+            review = laptop.get_by_role("button", name=re.compile("^(Przegląd|Review)$"))
+            await expect(review).to_have_count(0)  # not for salespeople
             await review_the_team(browser, url, restarted, settings, username)
 
 
@@ -196,9 +205,10 @@ async def take_a_web_lead_and_reply(page: Page, backend: Backend) -> None:
     async with widget(backend) as customer:
         await customer.next("reply")  # greeting
         await customer.say("Chcę porozmawiać z doradcą o Modelu Y")
-        inbox = page.get_by_role("button", name="lead inbox")
+        inbox = page.get_by_role("button", name=re.compile("^(Leady|Leads)"))
         await expect(inbox).to_contain_text("1", timeout=10_000)
         await inbox.click()
+        await check_accessible(page, "lead inbox")
         await page.get_by_role("button", name=re.compile("^(Przejmij|Take)$")).first.click()
         chat = page.locator(".chat-customer")
         await expect(chat.first).to_contain_text("Chcę porozmawiać z doradcą o Modelu Y", timeout=10_000)
@@ -209,6 +219,7 @@ async def take_a_web_lead_and_reply(page: Page, backend: Backend) -> None:
         await customer.say("Świetnie, kiedy jazda próbna?")
         await expect(chat.last).to_contain_text("Świetnie, kiedy jazda próbna?", timeout=10_000)
         await page.screenshot(path=str(SHOTS / "cockpit-customer-chat.png"))
+        await check_accessible(page, "customer chat")
         await page.get_by_role("button", name=re.compile("^(Oddaj botowi|Hand back to the bot)$")).click()
         await expect(page.get_by_text(re.compile("^(Odpowiada bot.|The bot is answering.)$"))).to_be_visible()
 
@@ -220,7 +231,7 @@ async def review_the_team(browser: Browser, url: str, backend: Backend, settings
     await AccountService.from_settings(backend.db, settings).create_user(lead, PASSWORD, Role.LEAD)
     page = await browser.new_page(viewport=SIZES["laptop"])  # type: ignore[arg-type]
     await log_in(page, url, lead)
-    await page.get_by_role("button", name="review").click()
+    await page.get_by_role("button", name=re.compile("^(Przegląd|Review)$")).click()
     files = page.locator(".team-client")
     await expect(files.filter(has_text="Anna Nowak laptop")).to_have_count(1, timeout=10_000)
     await page.get_by_role("combobox", name="Salesperson").click()
@@ -231,9 +242,11 @@ async def review_the_team(browser: Browser, url: str, backend: Backend, settings
     await expect(page.locator(".timeline-step").first).to_contain_text("Klient pyta o leasing", timeout=10_000)
     await expect(page.get_by_text(re.compile(r"^(Pomocne|Helpful) 1$")).first).to_be_visible()
     await page.screenshot(path=str(SHOTS / "review-laptop.png"))
+    await check_accessible(page, "review: clients and a timeline")
 
     await page.get_by_role("tab", name=re.compile("Oceny|Feedback")).click()
     await expect(page.get_by_role("table").first).to_contain_text("%", timeout=10_000)
+    await check_accessible(page, "review: feedback")
     async with page.expect_download() as download:
         await page.get_by_role("button", name=re.compile("Eksport|Export")).click()
     saved = Path(await (await download.value).path())
@@ -245,6 +258,7 @@ async def review_the_team(browser: Browser, url: str, backend: Backend, settings
     await page.get_by_role("tab", name=re.compile("Propozycje|proposals")).click()
     proposals = page.locator(".proposal")
     await expect(proposals.first).to_be_visible(timeout=10_000)
+    await check_accessible(page, "review: proposals")
     before = await proposals.count()
     await proposals.first.get_by_role("button", name=re.compile("Zatwierdź|Approve")).click()
     await expect(page.get_by_text("[[strategies]]", exact=False)).to_be_visible(timeout=10_000)
@@ -257,6 +271,7 @@ async def review_the_team(browser: Browser, url: str, backend: Backend, settings
     await editor.fill(original + "\n[[rules]\nbroken = ")
     await page.get_by_role("button", name=re.compile("Sprawdź i zapisz|Check and save")).click()
     await expect(page.locator(".pack-error")).to_contain_text("Not saved", timeout=10_000)
+    await check_accessible(page, "review: pack editor")
     await page.get_by_role("tab", name=re.compile("^(Działanie|Operations)$")).click()
     days = page.locator(".operations-day")
     await expect(days.first).to_contain_text(re.compile("^(Razem|Total)"), timeout=10_000)
@@ -268,15 +283,17 @@ async def review_the_team(browser: Browser, url: str, backend: Backend, settings
     await page.get_by_role("option", name=re.compile("^(7 dni|7 days)$")).click()
     await expect(days).to_have_count(8)
     await page.screenshot(path=str(SHOTS / "review-operations-laptop.png"))
+    await check_accessible(page, "review: operations")
     await page.get_by_role("tab", name=re.compile("Dziennik zmian|Audit log")).click()
     entries = page.locator(".audit-entry")
     mine = entries.filter(has_text=lead)  # other tests may have written entries of their own users
     await expect(mine.filter(has_text="knowledge proposal approved")).to_have_count(1, timeout=10_000)
     await expect(mine.filter(has_text="export")).to_have_count(1)
     await expect(mine.filter(has_text="sign in")).to_have_count(1)
+    await check_accessible(page, "review: audit log")
     phone = await browser.new_page(viewport=SIZES["phone"])  # type: ignore[arg-type]
     await log_in(phone, url, lead)
-    await phone.get_by_role("button", name="review").click()
+    await phone.get_by_role("button", name=re.compile("^(Przegląd|Review)$")).click()
     await expect(phone.locator(".team-client").first).to_be_visible(timeout=10_000)
     await no_horizontal_scroll(phone)
     await phone.screenshot(path=str(SHOTS / "review-phone.png"))

@@ -13,6 +13,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from backend.settings import Settings
+from tests.e2e.accessibility import check_accessible
 from tests.e2e.conftest import SHOTS, SIZES, cockpit_ui
 from tests.e2e.glance import CONVERSATION, observe_and_glance
 from tests.e2e.test_cockpit_browser import log_in, no_horizontal_scroll, username_of
@@ -41,6 +42,8 @@ async def test_after_every_enter_the_glance_is_in_view_at_both_sizes(
                         await page.screenshot(path=str(SHOTS / f"glance-failed-{size}.png"))  # what was in view
                         raise
                     assert await page.evaluate("window.scrollY") == 0  # nothing needed a scroll
+                    assert await page.evaluate("document.documentElement.lang") == "pl"
+                    await check_accessible(page, f"cockpit after ten notes, {llm}")
                     await no_horizontal_scroll(page)
                     print(
                         f"\n{size}, {llm}: Enter -> leader, indicators and moves in view: "

@@ -34,7 +34,7 @@ async def test_a_lead_edits_a_rule_file_and_restores_it(
             await AccountService.from_settings(backend.db, settings).create_user(lead, PASSWORD, Role.LEAD)
             page = await browser.new_page(viewport=SIZES["phone"])  # type: ignore[arg-type]
             await log_in(page, ui.url, lead)
-            await page.get_by_role("button", name="review").click()
+            await page.get_by_role("button", name=re.compile("^(Przegląd|Review)$")).click()
             await page.get_by_role("tab", name=re.compile("Archetypy|Archetypes")).click()
             editor = page.get_by_label("pack file text")
             await expect(editor).not_to_be_empty(timeout=10_000)

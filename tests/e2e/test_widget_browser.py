@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, expect
 
+from tests.e2e.accessibility import check_accessible
 from tests.e2e.conftest import SHOTS, SIZES
 from tests.socket.conftest import StartBackend
 
@@ -16,11 +17,14 @@ async def test_a_customer_chats_on_the_demo_page(start_backend: StartBackend, br
     async with start_backend() as backend, backend.cockpit() as cockpit:
         page = await browser.new_page(viewport=SIZES[size])  # type: ignore[arg-type]
         await page.goto(backend.url + "/bots/web/demo")
+        await expect(page.get_by_role("button", name="Czat z salonem")).to_be_visible()
+        await check_accessible(page, "widget closed")
         await page.get_by_role("button", name="Czat z salonem").click()
         chat = page.get_by_role("dialog", name="Asystent salonu")
         await expect(chat.get_by_text("Dzień dobry! Jestem asystentem salonu.", exact=False)).to_be_visible()
         box = chat.get_by_role("textbox", name="Napisz wiadomość…")
         await expect(box).to_be_focused()
+        await check_accessible(page, "widget open")
         await box.fill("Jaki jest zasięg zimą?")
         await box.press("Enter")
         await expect(chat.get_by_text("Advice about", exact=False)).to_be_visible()
@@ -29,6 +33,8 @@ async def test_a_customer_chats_on_the_demo_page(start_backend: StartBackend, br
         lead = await cockpit.next("lead", wait=10)
         assert lead["lead"]["channel"] == "web"
 
+        await expect(chat.get_by_role("textbox", name="Telefon")).to_be_visible()
+        await check_accessible(page, "widget contact form")
         await chat.get_by_role("textbox", name="Telefon").fill("+48 600 100 200")
         await chat.get_by_role("textbox", name="Imię").fill("Ola")
         await chat.get_by_role("button", name="Udostępnij kontakt").click()

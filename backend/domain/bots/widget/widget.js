@@ -64,11 +64,12 @@
     '.pending{opacity:.6}.status{font-size:12px;color:#6b7280;padding:0 12px 6px;min-height:18px;background:#f8fafc}' +
     '.choices{display:flex;flex-wrap:wrap;gap:6px;align-self:flex-start}' +
     '.choices button{border:1px solid #1d4ed8;background:#fff;color:#1d4ed8;border-radius:16px;padding:8px 12px;' +
-    'font-size:13px;cursor:pointer;min-height:36px}' +
+    'font-size:13px;cursor:pointer;min-height:44px}' +
     'form.contact{display:flex;flex-direction:column;gap:6px;background:#fff;border:1px solid #d1d5db;border-radius:10px;padding:10px}' +
-    'form.contact input[type=text],form.contact input[type=tel]{padding:8px;border:1px solid #d1d5db;border-radius:8px;font-size:14px}' +
-    'form.contact label{font-size:12px;display:flex;gap:6px;align-items:flex-start}' +
-    'form.contact button{background:#1d4ed8;color:#fff;border:0;border-radius:8px;padding:9px;font-size:14px;cursor:pointer}' +
+    'form.contact input[type=text],form.contact input[type=tel]{padding:8px;border:1px solid #d1d5db;border-radius:8px;font-size:16px;min-height:44px}' +
+    'form.contact label{font-size:12px;display:flex;gap:8px;align-items:center;min-height:44px;cursor:pointer}' +
+    'form.contact input[type=checkbox]{width:22px;height:22px;flex:none;margin:0}' +
+    'form.contact button{background:#1d4ed8;color:#fff;border:0;border-radius:8px;padding:9px;font-size:14px;cursor:pointer;min-height:44px}' +
     'form.send{display:flex;gap:6px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}' +
     'form.send input{flex:1;padding:10px;border:1px solid #d1d5db;border-radius:10px;font-size:16px;min-width:0}' +
     'form.send button{background:#1d4ed8;color:#fff;border:0;border-radius:10px;padding:0 14px;font-size:14px;cursor:pointer;min-height:44px}' +
