@@ -93,6 +93,20 @@ def note_bar() -> rx.Component:
             max_width="1136px",
             margin="0 auto",
         ),
+        # Filled in by the page's script as the note nears its limit (cockpit/components/page.py); over the bar's
+        # top edge, so that it takes no room from the moves.
+        rx.text(
+            "",
+            id="observation-limit",
+            size="1",
+            aria_live="polite",
+            position="absolute",
+            top="-1.6em",
+            right="0.75em",
+            padding="0 0.4em",
+            background="var(--color-panel-solid)",
+            border_radius="4px",
+        ),
         position="fixed",
         bottom="0",
         left="0",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from backend.domain.protocol.cockpit import MAX_TEXT
 from cockpit.state.live import CockpitState as S
 
 # Escape closes what is open inline (an indicator's why, a move's why, a knowledge card) and puts the cursor
@@ -28,6 +29,13 @@ const reachableScrolling = () => document.querySelectorAll('.rt-ScrollAreaViewpo
   .forEach((e) => e.setAttribute('tabindex', '0'));
 new MutationObserver(reachableScrolling).observe(document.documentElement, {childList: true, subtree: true});
 setInterval(followLanguage, 300);
+// The note field shows its limit before it is reached (counted in the browser: no round trip per keystroke).
+document.addEventListener('input', (event) => {
+  if (event.target.id !== 'observation') return;
+  const shown = document.getElementById('observation-limit');
+  const length = event.target.value.trim().length;
+  if (shown) shown.textContent = length > LIMIT_SHOWN_FROM ? `${length} / ${LIMIT}` : '';
+});
 """
 CSS = """
 .skip-link { position: absolute; left: -9999px; top: 0; z-index: 100; padding: 0.75em 1em;
@@ -43,9 +51,13 @@ CSS = """
 """
 
 
+def _script() -> str:
+    return SCRIPT.replace("LIMIT_SHOWN_FROM", str(MAX_TEXT - 500)).replace("LIMIT", str(MAX_TEXT))
+
+
 def page_extras() -> rx.Component:
     return rx.fragment(
         rx.el.div(id="ui-language", data_lang=S.language, hidden=True),
         rx.el.style(CSS),
-        rx.script(SCRIPT),
+        rx.script(_script()),
     )

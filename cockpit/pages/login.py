@@ -11,7 +11,16 @@ from cockpit.state.live import CockpitState as S
 def _field(name: str, kind: str = "password", complete: str = "current-password") -> rx.Component:
     return rx.fragment(
         rx.el.label(tr(name), html_for=name),
-        rx.input(id=name, name=name, type=kind, auto_complete=complete, size="3", width="100%"),
+        # the first field takes the cursor: a salesperson types the username at once
+        rx.input(
+            id=name,
+            name=name,
+            type=kind,
+            auto_complete=complete,
+            size="3",
+            width="100%",
+            auto_focus=name == "username",
+        ),
     )
 
 

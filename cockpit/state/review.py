@@ -120,7 +120,7 @@ class ReviewState(CockpitState):
         elif self.review_tab == "audit":
             entries = await self._call("audit")
             if entries is not None:
-                self.audit = rm.audit_rows(entries)
+                self.audit = rm.audit_rows(entries, self.language)
         elif self.review_tab == "pack":
             await self._load_pack_kind(self.pack_kind)
 

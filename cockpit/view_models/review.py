@@ -205,13 +205,13 @@ def operations_rows(report: dict[str, Any], language: str) -> list[dict[str, str
     return [total, *(operations_row(d["day"], d, language) for d in report["days"])]
 
 
-def audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Newest first: when, who, what, on what."""
+def audit_rows(entries: list[dict[str, Any]], language: str) -> list[dict[str, str]]:
+    """Newest first: when, who, what (in the user's words), on what."""
     return [
         {
             "at": f"{e['at'][:10]} {e['at'][11:16]}",
             "actor": e.get("actor") or "—",
-            "action": e["action"].replace("_", " "),
+            "action": t(language, f"audit_{e['action']}", default=e["action"].replace("_", " ")),
             "target": e.get("target") or "",
         }
         for e in entries

@@ -26,7 +26,7 @@ from tests.socket.test_web_widget import widget
 
 async def log_in(page: Page, url: str, username: str) -> None:
     await page.goto(url)
-    await page.locator("#username").wait_for()
+    await expect(page.locator("#username")).to_be_focused(timeout=20_000)  # ready to type at once
     await check_accessible(page, "login")
     await page.fill("#username", username)
     await page.fill("#password", PASSWORD)
@@ -114,6 +114,7 @@ async def work_a_client(page: Page, url: str, username: str, size: str) -> None:
     await expect(thumbs).to_have_attribute("aria-pressed", "true", timeout=10_000)
     too_long = "Bardzo długa notatka. " * 200  # 4,399 characters once trimmed: more than an observation holds
     await page.locator("#observation").fill(too_long)
+    await expect(page.locator("#observation-limit")).to_have_text("4399 / 4000")  # the limit shows before Enter
     await page.keyboard.press("Enter")
     await expect(page.get_by_text(re.compile("Notatka ma 4399 znaków|The note has 4399 characters"))).to_be_visible()
     await expect(page.locator("#observation")).to_have_value(too_long.strip())  # given back to edit
@@ -287,9 +288,10 @@ async def review_the_team(browser: Browser, url: str, backend: Backend, settings
     await page.get_by_role("tab", name=re.compile("Dziennik zmian|Audit log")).click()
     entries = page.locator(".audit-entry")
     mine = entries.filter(has_text=lead)  # other tests may have written entries of their own users
-    await expect(mine.filter(has_text="knowledge proposal approved")).to_have_count(1, timeout=10_000)
-    await expect(mine.filter(has_text="export")).to_have_count(1)
-    await expect(mine.filter(has_text="sign in")).to_have_count(1)
+    approved = re.compile("propozycja wiedzy zatwierdzona|knowledge proposal approved")  # in the user's words
+    await expect(mine.filter(has_text=approved)).to_have_count(1, timeout=10_000)
+    await expect(mine.filter(has_text=re.compile("eksport danych|fine-tuning export"))).to_have_count(1)
+    await expect(mine.filter(has_text=re.compile("logowanie|sign in"))).to_have_count(1)
     await check_accessible(page, "review: audit log")
     phone = await browser.new_page(viewport=SIZES["phone"])  # type: ignore[arg-type]
     await log_in(phone, url, lead)

@@ -122,9 +122,12 @@ def test_a_near_duplicate_may_be_saved_anyway_a_broken_file_may_not() -> None:
 
 def test_audit_rows() -> None:
     entries = [{"at": "2026-11-21T09:05:31+00:00", "actor": None, "action": "lead_claimed", "target": "lead 3"}]
-    assert rm.audit_rows(entries) == [
-        {"at": "2026-11-21 09:05", "actor": "—", "action": "lead claimed", "target": "lead 3"}
+    assert rm.audit_rows(entries, "pl") == [
+        {"at": "2026-11-21 09:05", "actor": "—", "action": "lead przejęty", "target": "lead 3"}
     ]
+    assert rm.audit_rows(entries, "en")[0]["action"] == "lead claimed"
+    unknown = [{**entries[0], "action": "something_new"}]
+    assert rm.audit_rows(unknown, "pl")[0]["action"] == "something new"  # an action added later still reads
 
 
 def _day(**changes: object) -> dict[str, object]:
