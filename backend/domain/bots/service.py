@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from backend import metrics
@@ -233,30 +233,38 @@ class BotService:
         """
         sent = 0
         given_up: list[dict[str, Any]] = []
+        pending = (
+            OutboxMessage.topic == REPLY,
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.failed_at.is_(None),
+        )
+        now = datetime.now(UTC)
         async with self.db.transaction() as session:
+            # The chats whose reply waits for a retry, first and apart: a backlog of waiting replies must not fill
+            # the batch below and keep every newer chat's reply from being sent.
+            chat = (OutboxMessage.payload["channel"].astext, OutboxMessage.payload["conversation"].astext)
+            later = (
+                await session.execute(
+                    select(*chat, func.min(OutboxMessage.next_attempt_at))
+                    .where(*pending, OutboxMessage.next_attempt_at > now)
+                    .group_by(*chat)
+                )
+            ).all()
+            waiting: set[tuple[str, str]] = {(channel, conversation) for channel, conversation, _ in later}
+            retries: list[datetime] = [due for _, _, due in later]
             rows = (
                 await session.scalars(
                     select(OutboxMessage)
-                    .where(
-                        OutboxMessage.topic == REPLY,
-                        OutboxMessage.delivered_at.is_(None),
-                        OutboxMessage.failed_at.is_(None),
-                    )
+                    .where(*pending, or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
                     .order_by(OutboxMessage.id)
                     .limit(500)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            now = datetime.now(UTC)
-            waiting: set[tuple[str, str]] = set()
-            retries: list[datetime] = []
             for row in rows:
                 payload = row.payload
                 key = (payload["channel"], payload["conversation"])
-                if key in waiting or (row.next_attempt_at is not None and row.next_attempt_at > now):
-                    waiting.add(key)
-                    if row.next_attempt_at is not None:
-                        retries.append(row.next_attempt_at)
+                if key in waiting:  # an earlier reply of this chat waits: the order holds
                     continue
                 reply = BotReply(
                     payload["text"], tuple((b[0], b[1]) for b in payload["buttons"]), payload["ask_contact"]
