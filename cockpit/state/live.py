@@ -350,11 +350,6 @@ class CockpitState(rx.State):
         self.opened_why = "" if self.opened_why == move_id else move_id
 
     @rx.event
-    def close_details(self) -> None:
-        """Escape: every open explanation, why and knowledge card closes (focus goes back to the input)."""
-        self.opened_explanation = self.opened_why = self.opened_knowledge = ""
-
-    @rx.event
     async def toggle_knowledge(self, slug: str) -> None:
         """Open a knowledge card: its hard facts (those to confirm are marked) and strategies, from the backend."""
         if self.opened_knowledge == slug:
@@ -419,10 +414,6 @@ class CockpitState(rx.State):
         link = self._link()
         if link is not None:
             await link.strategy()
-
-    @rx.event
-    def close_strategy(self) -> None:
-        self.show_strategy = False
 
     @rx.event
     def strategy_open(self, shown: bool) -> None:

@@ -124,13 +124,18 @@ def relabel(screen: Screen) -> None:
         move["label"] = t(lang, move["kind"])
 
 
+def indicator_text(values: dict[str, int], language: str) -> str:
+    """Indicator values in one line, in the usual order: "Gotowość zakupu 40 · Ryzyko utraty 30"."""
+    return " · ".join(f"{t(language, name)} {values[name]}" for name in INDICATOR_ORDER if name in values)
+
+
 def earlier_visit(visit: dict[str, Any], language: str) -> dict[str, str]:
     """One earlier visit as the screen says it: when, the archetype it ended with, its indicators, what was said."""
     values = visit.get("indicators") or {}
     return {
         "when": visit["started_at"][:10],
         "archetype": (visit.get("archetype_names") or {}).get(language) or t(language, "no_archetype"),
-        "indicators": " · ".join(f"{t(language, name)} {values[name]}" for name in INDICATOR_ORDER if name in values),
+        "indicators": indicator_text(values, language),
         "summary": visit.get("summary", ""),
         "facts": " · ".join(visit.get("key_facts", [])),
     }

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cockpit.texts import t
+from cockpit.view_models.live import INDICATOR_ORDER, indicator_text
 
-INDICATORS = ("purchase_readiness", "deal_potential", "archetype_confidence", "churn_risk", "fun_drive_risk")
+INDICATORS = INDICATOR_ORDER  # the filter offers them in the order the cockpit shows them
 ANY = "all"  # the value of a filter that filters nothing (a select cannot hold an empty string)
 PERIODS = {"7": 7, "30": 30, "90": 90}  # "active in the last N days"
 VOTES = (("helpful", "up"), ("not_helpful", "down"))
@@ -34,10 +35,6 @@ def filter_params(
     return params
 
 
-def indicator_text(values: dict[str, int], language: str) -> str:
-    return " · ".join(f"{t(language, name)} {values[name]}" for name in INDICATORS if name in values)
-
-
 def client_rows(files: list[dict[str, Any]], language: str) -> list[dict[str, str]]:
     rows = []
     for f in files:
@@ -49,9 +46,7 @@ def client_rows(files: list[dict[str, Any]], language: str) -> list[dict[str, st
                 "owner": f["owner"],
                 "archetype": f.get("archetype") or "—",
                 "archived": t(language, "archived") if f.get("archived") else "",
-                "indicators": " · ".join(
-                    f"{t(language, name)} {values[name]}" for name in INDICATORS if name in values
-                ),
+                "indicators": indicator_text(values, language),
                 "updated": f["updated_at"][:10],
                 "session_id": str(f.get("latest_session_id") or ""),
             }
