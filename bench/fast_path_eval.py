@@ -45,7 +45,9 @@ def load_scenarios(directory: Path = EVALUATION) -> list[Scenario]:
         data = tomllib.loads((directory / f"{language}.toml").read_text(encoding="utf-8"))
         for s in data["scenario"]:
             scenarios.append(
-                Scenario(language, s["notes"], s.get("leader"), s.get("knowledge"), s.get("ok", []), s.get("checks", []))
+                Scenario(
+                    language, s["notes"], s.get("leader"), s.get("knowledge"), s.get("ok", []), s.get("checks", [])
+                )
             )
     return scenarios
 
@@ -112,12 +114,13 @@ def main(failures: bool) -> None:
         for scenario in load_scenarios():
             score(scenario, run(built.engine, scenario), tallies[scenario.language])
         built.close()
-    print(f"{'language':<9} {'scenarios':>9} {'top-1':>17} {'knowledge precision':>21} {'knowledge recall':>19} {'indicator checks':>19}")
+    columns = ("top-1", "knowledge precision", "knowledge recall", "indicator checks")
+    print(f"{'language':<9} {'scenarios':>9} " + " ".join(f"{c:>21}" for c in columns))
     for language, t in tallies.items():
         n = sum(s.language == language for s in load_scenarios())
         print(
-            f"{language:<9} {n:>9} {share(sum(t.top1), len(t.top1)):>17} {share(t.shown_right, t.shown):>21} "
-            f"{share(t.expected_found, t.expected):>19} {share(sum(t.checks), len(t.checks)):>19}"
+            f"{language:<9} {n:>9} {share(sum(t.top1), len(t.top1)):>21} {share(t.shown_right, t.shown):>21} "
+            f"{share(t.expected_found, t.expected):>21} {share(sum(t.checks), len(t.checks)):>21}"
         )
     if failures:
         for language, t in tallies.items():

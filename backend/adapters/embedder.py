@@ -29,6 +29,17 @@ Vectors = npt.NDArray[np.float32]
 _THREADS = 1
 
 
+# Models that read Polish as well as English (fastembed's multilingual ones); any other reads English well and
+# Polish only by its word pieces, so the engine trusts its similarities on English notes only.
+_MULTILINGUAL_MARKS = ("multilingual", "-m3", "labse", "e5-")
+
+
+def languages_of(model_name: str) -> frozenset[str]:
+    """The languages whose similarities the engine trusts for this model."""
+    name = model_name.lower()
+    return frozenset({"pl", "en"}) if any(mark in name for mark in _MULTILINGUAL_MARKS) else frozenset({"en"})
+
+
 class Embedder(Protocol):
     model_name: str
     dim: int

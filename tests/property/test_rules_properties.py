@@ -28,9 +28,9 @@ rules_strategy = st.lists(
 )
 context_strategy = st.builds(
     lambda cues, probs: RuleContext(
-        cues=dict.fromkeys(cues, 1), archetypes={f"a{i}": p for i, p in enumerate(probs)}, knowledge=frozenset()
+        cues=cues, archetypes={f"a{i}": p for i, p in enumerate(probs)}, knowledge=frozenset()
     ),
-    st.sets(st.sampled_from(CUES)),
+    st.dictionaries(st.sampled_from(CUES), st.floats(0, 5)),  # evidence: fresh 1, repeated more, decayed less
     st.lists(st.floats(0, 1), max_size=4),
 )
 base_strategy = st.dictionaries(st.sampled_from(INDICATORS), st.floats(-200, 200, allow_nan=False))

@@ -71,9 +71,16 @@ class ArchetypeClassifier:
             self._examples[slug] = (texts, embedder.embed(texts))
 
     def update(
-        self, belief: ArchetypeBelief, keyword_hits: dict[str, list[str]], vector: Vectors | None
+        self,
+        belief: ArchetypeBelief,
+        keyword_hits: dict[str, list[str]],
+        vector: Vectors | None,
+        similarity_weight: float = SEMANTIC_WEIGHT,
     ) -> dict[str, float]:
-        """Fold one observation's evidence into ``belief``; returns this observation's evidence per archetype."""
+        """Fold one observation's evidence into ``belief``; returns this observation's evidence per archetype.
+
+        ``similarity_weight``: evidence per unit of similarity above the median archetype (lower where the model
+        reads the note's language poorly)."""
         new: dict[str, float] = {}
         notes: dict[str, list[str]] = {}
         for slug, keywords in keyword_hits.items():
@@ -84,8 +91,8 @@ class ArchetypeClassifier:
             median = float(np.median([sim for sim, _ in best.values()]))
             for slug, (sim, example) in best.items():
                 lift = sim - median
-                if lift > 0.05:
-                    new[slug] = new.get(slug, 0.0) + SEMANTIC_WEIGHT * lift
+                if lift > 0.05 and similarity_weight > 0:
+                    new[slug] = new.get(slug, 0.0) + similarity_weight * lift
                     notes.setdefault(slug, []).append(f"similar to: “{example}” ({sim:.2f})")
         for slug in self.slugs:
             belief.evidence[slug] = DECAY * belief.evidence.get(slug, 0.0) + new.get(slug, 0.0)

@@ -6,18 +6,23 @@ without one, :meth:`CopilotEngine.playbook_moves` gives the four moves from the 
 
 from __future__ import annotations
 
+import os
 import re
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from backend.adapters.embedder import Embedder
-from backend.domain.engine.archetypes import ArchetypeBelief, ArchetypeClassifier, ArchetypeScore
+from backend.adapters.embedder import Embedder, languages_of
+from backend.domain.engine.archetypes import SEMANTIC_WEIGHT, ArchetypeBelief, ArchetypeClassifier, ArchetypeScore
 from backend.domain.engine.knowledge_index import KnowledgeIndex, Retrieved
+from backend.domain.engine.lemmas import Lemmas
 from backend.domain.engine.matching import KeywordMatcher, normalize
 from backend.domain.engine.rules import RuleContext, RuleStore, Scores
 from backend.domain.pack.pack import MOVE_KINDS, DomainPack, Move
 
+CUE_DECAY = 0.9  # share of a cue's evidence kept at each new observation (a rule gets points x min(1, evidence))
+# Share of the similarity evidence kept for a note in a language the embedding model reads poorly (Polish with the
+# default English model): measured with bench/fast_path_eval.py, see the README.
+UNTRUSTED_SIMILARITY = float(os.environ.get("SUFLER_UNTRUSTED", "0.3"))
 KNOWLEDGE_MEMORY = 3  # observations a module stays in play after it was last triggered
 
 _POLISH_LETTERS = set("ąćęłńóśźż")
@@ -39,7 +44,7 @@ class Beliefs:
     knowledge came up when, and the leader — updated by :meth:`CopilotEngine.fast_result` per observation."""
 
     belief: ArchetypeBelief = field(default_factory=ArchetypeBelief)
-    cues: Counter[str] = field(default_factory=Counter)
+    cues: dict[str, float] = field(default_factory=dict)  # slug -> evidence, decaying like archetype beliefs
     knowledge_seen: dict[str, int] = field(default_factory=dict)  # slug -> observation number last triggered
     observations: int = 0
     leader: str | None = None
@@ -78,29 +83,40 @@ class CopilotEngine:
         self.index = index
         self.rules = rules
         self.classifier = ArchetypeClassifier(pack, embedder)
-        self._archetype_keywords = KeywordMatcher({s: a.signals.keywords.all() for s, a in pack.archetypes.items()})
-        self._knowledge_keywords = KeywordMatcher({s: m.keywords.all() for s, m in pack.knowledge.items()})
-        self._cue_keywords = KeywordMatcher({s: c.keywords.all() for s, c in pack.cues.items()})
+        self._model_languages = languages_of(embedder.model_name)
+        archetype_keywords = {s: a.signals.keywords.all() for s, a in pack.archetypes.items()}
+        knowledge_keywords = {s: m.keywords.all() for s, m in pack.knowledge.items()}
+        cue_keywords = {s: c.keywords.all() for s, c in pack.cues.items()}
+        lemmas = pack_lemmas(pack)
+        self._archetype_keywords = KeywordMatcher(archetype_keywords, lemmas)
+        self._knowledge_keywords = KeywordMatcher(knowledge_keywords, lemmas)
+        self._cue_keywords = KeywordMatcher(cue_keywords, lemmas)
+        self._cue_requires = {s: c.requires for s, c in pack.cues.items() if c.requires is not None}
         self._fact_cues = {s: c.fact for s, c in pack.cues.items() if c.fact is not None}
-        self._fact_keywords = KeywordMatcher({s: pack.cues[s].keywords.all() for s in self._fact_cues})
 
     def fast_result(self, state: Beliefs, observation: str) -> FastResult:
         """One observation read into ``state`` (beliefs, cues, knowledge), and what the screen shows now."""
         text = normalize(observation)
         vector = self.embedder.embed([observation])[0]
         state.observations += 1
+        language = guess_language(observation)
+        trusted = language in self._model_languages
 
-        self.classifier.update(state.belief, self._archetype_keywords.find(text), vector)
+        weight = SEMANTIC_WEIGHT if trusted else SEMANTIC_WEIGHT * UNTRUSTED_SIMILARITY
+        self.classifier.update(state.belief, self._archetype_keywords.find(text), vector, weight)
         archetypes = state.belief.distribution(self.classifier.slugs)
         leader = archetypes[0].slug if archetypes[0].probability > 1.5 / len(archetypes) else None
         leader_changed = leader is not None and state.leader is not None and leader != state.leader
         if leader is not None:
             state.leader = leader
 
-        cues = self._cue_keywords.find(text)
-        state.cues.update(cues.keys())
+        cues = self.cues_in(text)
+        for slug in state.cues:
+            state.cues[slug] *= CUE_DECAY
+        for slug in cues:
+            state.cues[slug] = state.cues.get(slug, 0.0) + 1.0
 
-        retrieved = self.index.retrieve(self._knowledge_keywords.find(text), vector)
+        retrieved = self.index.retrieve(self._knowledge_keywords.hits(text), vector, similar_only=trusted)
         for item in retrieved:
             state.knowledge_seen[item.slug] = state.observations
         fresh = {r.slug for r in retrieved}
@@ -119,8 +135,13 @@ class CopilotEngine:
         )
         scores = self.rules.current().evaluate(context)
         rules_error = str(self.rules.error) if self.rules.error else None
-        language = guess_language(observation)
         return FastResult(archetypes, knowledge, scores, sorted(cues), leader_changed, language, context, rules_error)
+
+    def cues_in(self, normalized_text: str) -> dict[str, list[str]]:
+        """The cues a text shows (not negated), each with its keywords; a cue that ``requires`` another counts only
+        when that one shows too ("bierze jednak" + a competitor's brand: the client chose the competitor)."""
+        found = self._cue_keywords.find(normalized_text)
+        return {slug: kws for slug, kws in found.items() if self._cue_requires.get(slug, slug) in found}
 
     def key_facts(self, observation: str, language: str) -> list[str]:
         """The key facts an observation states, without an LLM: each sentence (or clause) that shows a cue with a
@@ -130,7 +151,8 @@ class CopilotEngine:
             clause = clause.strip(" -\u2013\u2014\t").rstrip(".!?")  # dashes: en, em
             if len(clause) < 3:
                 continue
-            names = [self._fact_cues[slug].get(language) for slug in self._fact_keywords.find(normalize(clause))]
+            found = self.cues_in(normalize(clause))
+            names = [self._fact_cues[slug].get(language) for slug in found if slug in self._fact_cues]
             if names:  # one clause, one fact, however many things it tells ("Rodzina, Zakup firmowy: ...")
                 said = clause if len(clause) <= MAX_FACT_CHARS else clause[: MAX_FACT_CHARS - 1].rstrip() + "…"
                 facts.append(f"{', '.join(names)}: {said}")
@@ -156,6 +178,23 @@ class CopilotEngine:
             slug, move = (fresh or candidates)[0]
             moves.append(_suggested(move, language, f"playbook:{slug}"))
         return moves
+
+
+def pack_lemmas(pack: DomainPack) -> Lemmas:
+    """The inflected forms of every whole word in the pack's keywords (a stem's last word is a prefix, not a
+    word)."""
+    keyword_sets = [
+        *(a.signals.keywords for a in pack.archetypes.values()),
+        *(m.keywords for m in pack.knowledge.values()),
+        *(c.keywords for c in pack.cues.values()),
+    ]
+    words, stems = [], []
+    for keyword in (k for ks in keyword_sets for k in ks.all()):
+        parts = re.findall(r"\w+", keyword.lstrip("!").lower())
+        if keyword.endswith("*") and parts:
+            stems.append(parts.pop())
+        words += parts
+    return Lemmas.for_words(words, stems, normalize)
 
 
 def _suggested(move: Move, language: str, source: str) -> SuggestedMove:

@@ -8,11 +8,15 @@ from dataclasses import dataclass
 from backend import metrics
 from backend.adapters.embedder import Embedder, Vectors
 from backend.adapters.vector_store import VectorStore
+from backend.domain.engine.matching import Hit
 from backend.domain.pack.pack import DomainPack, KnowledgeModule
 
 COLLECTION = "knowledge"
 SEMANTIC_THRESHOLD = 0.45  # below this cosine similarity a module is noise (the default model is weak on Polish)
 SEMANTIC_LIMIT = 3
+# A keyword-triggered module is shown only while its score is at least this share of the best module's: a word
+# several modules share ("bateria": battery life and range) must not pull in all of them beside a clear topic.
+RELATIVE_FLOOR = 0.6
 
 
 def module_text(module: KnowledgeModule) -> str:
@@ -66,15 +70,38 @@ class KnowledgeIndex:
         """Modules in the vector index now; raises when the store cannot be reached (health, metrics)."""
         return self.store.count(COLLECTION)
 
-    def retrieve(self, keyword_hits: dict[str, list[str]], vector: Vectors | None) -> list[Retrieved]:
-        """Keyword-triggered modules first (more triggers first), then semantically close ones."""
+    def retrieve(self, keyword_hits: list[Hit], vector: Vectors | None, similar_only: bool = True) -> list[Retrieved]:
+        """Keyword-triggered modules first, then (``similar_only``) modules found by similarity alone.
+
+        A keyword module's score is 1 + the sum, over the places in the text that trigger it, of 1 / the number of
+        modules that place triggers (a word only this module has counts fully), + its similarity to the text.
+        """
+        sims = (
+            {h.key: h.score for h in self.store.search(COLLECTION, vector, len(self.pack.knowledge))}
+            if (vector is not None)
+            else {}
+        )
+        sharing: dict[int, set[str]] = {}
+        for hit in keyword_hits:
+            if not hit.negated:
+                sharing.setdefault(hit.start, set()).add(hit.label)
+        weights: dict[str, float] = {}
+        keywords: dict[str, list[str]] = {}
+        for hit in keyword_hits:
+            if hit.negated or hit.label not in self.pack.knowledge:
+                continue
+            if hit.keyword not in keywords.setdefault(hit.label, []):
+                keywords[hit.label].append(hit.keyword)
+                weights[hit.label] = weights.get(hit.label, 0.0) + 1.0 / len(sharing[hit.start])
         found = {
-            slug: Retrieved(slug, 1.0 + 0.1 * len(kws), tuple(kws))
-            for slug, kws in keyword_hits.items()
-            if slug in self.pack.knowledge
+            slug: Retrieved(slug, 1.0 + weight + sims.get(slug, 0.0), tuple(keywords[slug]))
+            for slug, weight in weights.items()
         }
-        if vector is not None:
-            for hit in self.store.search(COLLECTION, vector, SEMANTIC_LIMIT):
-                if hit.score >= SEMANTIC_THRESHOLD and hit.key not in found and hit.key in self.pack.knowledge:
-                    found[hit.key] = Retrieved(hit.key, hit.score, ())
+        if found:
+            best = max(r.score for r in found.values())
+            found = {slug: r for slug, r in found.items() if r.score - 1.0 >= RELATIVE_FLOOR * (best - 1.0)}
+        ranked = sorted(sims.items(), key=lambda kv: -kv[1])[:SEMANTIC_LIMIT] if similar_only else []
+        for slug, sim in ranked:
+            if sim >= SEMANTIC_THRESHOLD and slug not in found and slug in self.pack.knowledge:
+                found[slug] = Retrieved(slug, sim, ())
         return sorted(found.values(), key=lambda r: (-r.score, r.slug))

@@ -27,6 +27,7 @@ INDICATORS: tuple[Indicator, ...] = (
     "deal_potential",
     "archetype_confidence",
 )
+MIN_CUE_EVIDENCE = 0.2  # below this a cue seen long ago no longer counts (0.9 ** 16)
 Label = Literal["none", "low", "medium", "high"]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 
@@ -86,7 +87,7 @@ class RuleFile(Strict):
 
 @dataclass(frozen=True, slots=True)
 class RuleContext:
-    cues: Mapping[str, int]
+    cues: Mapping[str, float]  # cue -> evidence: 1 when just seen, decaying with later observations
     archetypes: Mapping[str, float]  # slug -> probability
     knowledge: frozenset[str]
     assessment: Mapping[str, str] | None = None  # None on the fast path
@@ -106,7 +107,7 @@ class Scores:
 
 
 def _holds(when: When, ctx: RuleContext) -> bool:
-    if when.cue is not None and ctx.cues.get(when.cue, 0) <= 0:
+    if when.cue is not None and ctx.cues.get(when.cue, 0.0) < MIN_CUE_EVIDENCE:
         return False
     if when.archetype is not None and ctx.archetypes.get(when.archetype, 0.0) < when.min_probability:
         return False
@@ -115,6 +116,11 @@ def _holds(when: When, ctx: RuleContext) -> bool:
     return when.assessment is None or (
         ctx.assessment is not None and ctx.assessment.get(when.assessment) in (when.is_ or [])
     )
+
+
+def _strength(when: When, ctx: RuleContext) -> float:
+    """A cue rule's full points while its cue is fresh (or repeated), fewer as later notes push it back."""
+    return 1.0 if when.cue is None else min(1.0, ctx.cues.get(when.cue, 0.0))
 
 
 def _scale(rule: Rule, ctx: RuleContext) -> float:
@@ -134,7 +140,7 @@ class RuleSet:
         explanations: dict[str, list[Contribution]] = {name: [] for name in INDICATORS}
         for rule in self.rules:
             if _holds(rule.when, ctx):
-                points = rule.points * _scale(rule, ctx)
+                points = rule.points * _scale(rule, ctx) * _strength(rule.when, ctx)
                 totals[rule.indicator] += points
                 if round(points):
                     explanations[rule.indicator].append(Contribution(rule.id, round(points), rule.reason))

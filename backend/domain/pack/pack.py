@@ -139,6 +139,9 @@ class Cue(Strict):
     # When set, a sentence that shows this cue is kept as a key fact under this name ("Budżet: do 250 tys."):
     # the client's memory without an LLM, carried into the next visit.
     fact: Localized | None = None
+    requires: str | None = Field(
+        default=None, description="Another cue that must show in the same note for this one to count."
+    )
 
 
 class DomainPack(BaseModel):
@@ -197,6 +200,11 @@ def load_cues(path: Path) -> dict[str, Cue]:
             cues[slug] = Cue.model_validate(raw)
         except ValidationError as exc:
             raise PackError(path, [f"{slug}.{p}" for p in _problems(exc)]) from None
+    unknown = [
+        f"{slug}.requires: unknown cue {c.requires!r}" for slug, c in cues.items() if c.requires not in (None, *cues)
+    ]
+    if unknown:
+        raise PackError(path, unknown)
     return cues
 
 
