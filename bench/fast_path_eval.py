@@ -2,7 +2,7 @@
 write them. Prints, per language: top-1 (the leading archetype), knowledge precision and recall (over the three
 modules shown), and indicator checks; ``--failures`` lists every miss.
 
-    .venv/bin/python bench/fast_path_eval.py [--failures]
+    .venv/bin/python bench/fast_path_eval.py [--failures] [--holdout]
 """
 
 from __future__ import annotations
@@ -39,10 +39,11 @@ class Scenario:
     checks: list[str]
 
 
-def load_scenarios(directory: Path = EVALUATION) -> list[Scenario]:
+def load_scenarios(prefix: str = "", directory: Path = EVALUATION) -> list[Scenario]:
+    """``prefix`` "": the set the pack was tuned on; "holdout_": the one it never was."""
     scenarios = []
     for language in LANGUAGES:
-        data = tomllib.loads((directory / f"{language}.toml").read_text(encoding="utf-8"))
+        data = tomllib.loads((directory / f"{prefix}{language}.toml").read_text(encoding="utf-8"))
         for s in data["scenario"]:
             scenarios.append(
                 Scenario(
@@ -107,17 +108,18 @@ def share(hits: int, total: int) -> str:
     return f"{100 * hits / total:5.1f} % ({hits}/{total})" if total else "-"
 
 
-def main(failures: bool) -> None:
+def main(failures: bool, prefix: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         built = build_engine(Settings(data_dir=Path(tmp), pack=PackSettings(dir=ROOT)), in_memory=True)
         tallies = {language: Tally() for language in LANGUAGES}
-        for scenario in load_scenarios():
+        scenarios = load_scenarios(prefix)
+        for scenario in scenarios:
             score(scenario, run(built.engine, scenario), tallies[scenario.language])
         built.close()
     columns = ("top-1", "knowledge precision", "knowledge recall", "indicator checks")
     print(f"{'language':<9} {'scenarios':>9} " + " ".join(f"{c:>21}" for c in columns))
     for language, t in tallies.items():
-        n = sum(s.language == language for s in load_scenarios())
+        n = sum(s.language == language for s in scenarios)
         print(
             f"{language:<9} {n:>9} {share(sum(t.top1), len(t.top1)):>21} {share(t.shown_right, t.shown):>21} "
             f"{share(t.expected_found, t.expected):>21} {share(sum(t.checks), len(t.checks)):>21}"
@@ -131,4 +133,6 @@ def main(failures: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--failures", action="store_true", help="list every miss")
-    main(parser.parse_args().failures)
+    parser.add_argument("--holdout", action="store_true", help="the held-out set (never tuned on)")
+    args = parser.parse_args()
+    main(args.failures, "holdout_" if args.holdout else "")
