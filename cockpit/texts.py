@@ -28,6 +28,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "history": {"pl": "Historia rozmowy", "en": "Conversation so far"},
     "leader_changed_short": {"pl": "nowy lider", "en": "new leader"},
     "skip_to_input": {"pl": "Przejdź do notatki", "en": "Skip to the note field"},
+    "base_value": {"pl": "wartość bazowa", "en": "base value"},
+    "kept_in_range": {"pl": "w granicach 0-100", "en": "kept within 0-100"},
     "no_rules": {
         "pl": "Wartość bazowa — żadna reguła jeszcze nie zadziałała",
         "en": "Base value — no rule applied yet",

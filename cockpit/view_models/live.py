@@ -70,8 +70,8 @@ def indicators(
         item = data.get(name)
         if item is None:
             continue
-        because = [f"{c['points']:+d} {c['reason']}" for c in item["because"]]
         value = int(item["value"])
+        because = explained(item, language)
         moved = value - before[name] if before and name in before else 0
         rows.append(
             {
@@ -86,6 +86,17 @@ def indicators(
             }
         )
     return rows
+
+
+def explained(item: dict[str, Any], language: str) -> list[str]:
+    """An indicator's sum, line by line: "20 base value", "+35 Talks about ordering", "= 55"."""
+    rules = [f"{c['points']:+d} {c['reason']}" for c in item["because"]]
+    base = item.get("base")
+    if base is None:  # a response stored before the base was sent: the rules alone
+        return rules or [t(language, "no_rules")]
+    total = base + sum(int(c["points"]) for c in item["because"])
+    end = f"= {item['value']}" + (f" ({t(language, 'kept_in_range')})" if not 0 <= total <= 100 else "")
+    return [f"{base} {t(language, 'base_value')}", *rules, end]
 
 
 def _show_indicators(screen: Screen, data: dict[str, dict[str, Any]]) -> None:

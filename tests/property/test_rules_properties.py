@@ -46,3 +46,11 @@ def test_bounded_and_order_independent(rules, ctx, base, rnd) -> None:  # type: 
     assert set(forward.values) == set(INDICATORS)
     assert forward.values == again.values
     assert forward.explanations == again.explanations
+
+
+@given(rules_strategy, context_strategy, base_strategy)
+def test_the_explanation_adds_up_to_the_value(rules, ctx, base) -> None:  # type: ignore[no-untyped-def]
+    scores = RuleSet(base, tuple(rules)).evaluate(ctx)
+    for name in INDICATORS:
+        total = scores.base[name] + sum(c.points for c in scores.explanations[name])
+        assert scores.values[name] == max(0, min(100, total))

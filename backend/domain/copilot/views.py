@@ -13,6 +13,7 @@ def indicators(scores: Scores, language: str) -> dict[str, p.Indicator]:
     return {
         name: p.Indicator(
             value=value,
+            base=scores.base.get(name),
             because=[
                 p.Because(rule=c.rule_id, points=c.points, reason=c.reason.get(language))
                 for c in scores.explanations[name]

@@ -1,8 +1,8 @@
 """Archetype classification: evidence from each observation accumulates into a probability distribution.
 
 Evidence is additive in log space (keyword hits, similarity to the archetype's example observations).
-Older evidence decays a little with each observation, so a strong new signal can overturn the leader while
-one stray word cannot.
+Older evidence decays a little with each observation that names some archetype's words, so a strong new signal
+can overturn the leader while one stray word cannot, and neutral notes leave the belief as it was.
 """
 
 from __future__ import annotations
@@ -94,8 +94,11 @@ class ArchetypeClassifier:
                 if lift > 0.05 and similarity_weight > 0:
                     new[slug] = new.get(slug, 0.0) + similarity_weight * lift
                     notes.setdefault(slug, []).append(f"similar to: “{example}” ({sim:.2f})")
+        # A note that names no archetype's words (a budget, a date) says nothing about who the client is: it
+        # must not wear the belief down, or the confidence of a stable leader drifts with every neutral note.
+        decay = DECAY if keyword_hits else 1.0
         for slug in self.slugs:
-            belief.evidence[slug] = DECAY * belief.evidence.get(slug, 0.0) + new.get(slug, 0.0)
+            belief.evidence[slug] = decay * belief.evidence.get(slug, 0.0) + new.get(slug, 0.0)
         for slug, lines in notes.items():
             kept = belief.reasons.setdefault(slug, [])
             kept.extend(lines)

@@ -1,6 +1,6 @@
 """Scoring rules: editable TOML files that turn signals and the LLM's assessment into explained indicators.
 
-Every indicator is ``base + the points of every rule that holds``, clamped to 0..100, and comes with the list
+Every indicator is ``base + the (rounded) points of every rule that holds``, clamped to 0..100, and comes with the list
 of rules that moved it. Sums commute, so rule order never matters. Invalid files are rejected with file,
 key and reason; :class:`RuleStore` then keeps the last good rules in force and reports the error.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
@@ -104,6 +104,7 @@ class Contribution:
 class Scores:
     values: dict[str, int]
     explanations: dict[str, list[Contribution]]
+    base: dict[str, int] = field(default_factory=dict)  # what the points are added to (value = base + points)
 
 
 def _holds(when: When, ctx: RuleContext) -> bool:
@@ -136,18 +137,21 @@ class RuleSet:
     rules: tuple[Rule, ...]
 
     def evaluate(self, ctx: RuleContext) -> Scores:
-        totals = {name: self.base.get(name, 0.0) for name in INDICATORS}
+        """Each indicator: its base + every holding rule's points, each rounded first so that the explanation
+        the salesperson reads adds up exactly to the value shown (then kept within 0..100)."""
+        base: dict[str, int] = {name: round(self.base.get(name, 0.0)) for name in INDICATORS}
+        totals = dict(base)
         explanations: dict[str, list[Contribution]] = {name: [] for name in INDICATORS}
         for rule in self.rules:
             if _holds(rule.when, ctx):
-                points = rule.points * _scale(rule, ctx) * _strength(rule.when, ctx)
-                totals[rule.indicator] += points
-                if round(points):
-                    explanations[rule.indicator].append(Contribution(rule.id, round(points), rule.reason))
-        values: dict[str, int] = {name: max(0, min(100, round(total))) for name, total in totals.items()}
+                points = round(rule.points * _scale(rule, ctx) * _strength(rule.when, ctx))
+                if points:
+                    totals[rule.indicator] += points
+                    explanations[rule.indicator].append(Contribution(rule.id, points, rule.reason))
+        values: dict[str, int] = {name: max(0, min(100, total)) for name, total in totals.items()}
         for items in explanations.values():
             items.sort(key=lambda c: (-abs(c.points), c.rule_id))
-        return Scores(values, explanations)
+        return Scores(values, explanations, base)
 
     @classmethod
     def load(cls, directory: Path, pack: DomainPack) -> RuleSet:

@@ -239,6 +239,9 @@ class Because(_Part):
 class Indicator(_Part):
     value: int
     because: list[Because]
+    # What the rules' points are added to: value = base + the points of every rule in `because`, kept in 0..100.
+    # Absent in responses stored before it was sent.
+    base: int | None = None
 
 
 class ArchetypeScore(_Part):
