@@ -252,3 +252,25 @@ def test_a_returning_client_shows_the_earlier_visit_and_the_facts_in_the_languag
     assert screen.key_facts == ["Rodzina: żona"]
     apply(screen, {"type": "session", "session_id": 4, "client": {"name": "Nowy"}, "history": [], "latest": None})
     assert screen.earlier == [] and screen.key_facts == []
+
+
+def test_an_explanation_reads_base_plus_points_equals_value() -> None:
+    from cockpit.view_models.live import explained
+
+    item = {
+        "value": 65,
+        "base": 20,
+        "because": [
+            {"rule": "wants-to-order", "points": 35, "reason": "Mówi o zamówieniu lub umowie"},
+            {"rule": "asks-financing", "points": 10, "reason": "Pyta o finansowanie"},
+        ],
+    }
+    assert explained(item, "pl") == [
+        "20 wartość bazowa",
+        "+35 Mówi o zamówieniu lub umowie",
+        "+10 Pyta o finansowanie",
+        "= 65",
+    ]
+    clamped = {"value": 100, "base": 20, "because": [{"rule": "r", "points": 95, "reason": "Podpisuje dziś"}]}
+    assert explained(clamped, "en")[-1] == "= 100 (kept within 0-100)"
+    assert explained({"value": 20, "because": []}, "en") == ["Base value — no rule applied yet"]
