@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 
 from backend.adapters.llm import LLMError
+from backend.domain.bots.facts import MORE, FactRef, ranked_facts, short
 from backend.domain.copilot.conversation import Conversation
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.copilot.grounding import knowledge_text, unsupported_claims
@@ -27,7 +28,15 @@ HUMAN = re.compile(
     r"\b(człowiek\w*|konsultant\w*|sprzedawc\w*|doradc\w*|handlowc\w*|human|person|agent|salesperson|someone)\b",
     re.IGNORECASE,
 )
+# A wish to leave a contact, in the customer's words (the button is not the only way to say it).
+CONTACT_WISH = re.compile(
+    r"\b(zostawi\w*|podam|podać|podac|dam)\b.{0,25}\b(numer\w*|telefon\w*|kontakt\w*|mail\w*|e-mail\w*)"
+    r"|\b(zadzwoń\w*|zadzwon\w*|oddzwo\w*|skontaktuj\w*|call me|ring me|contact me|reach me)\b"
+    r"|\bleave (my|a|the) (number|phone|contact|e-?mail)",
+    re.IGNORECASE,
+)
 QUALIFYING = ("needs", "timeline", "budget", "company")
+MORE_FACTS_KEPT = 5  # facts kept for "more" after an answer
 
 TEXT = {
     "greeting": {
@@ -65,6 +74,15 @@ TEXT = {
         "en": "I do not know that for sure and will not guess — I will pass your question to a salesperson.",
     },
     "verify": {"pl": "(do potwierdzenia przez salon)", "en": "(to be confirmed by the showroom)"},
+    "more_hint": {"pl": "Napisz „więcej”, a podam szczegóły.", "en": "Write “more” for details."},
+    "no_more": {
+        "pl": "To wszystko, co wiem na ten temat. Chcesz porozmawiać z doradcą?",
+        "en": "That is all I know about it. Would you like to talk to a salesperson?",
+    },
+    "contact_known": {
+        "pl": "Mamy już Twój kontakt — doradca się odezwie.",
+        "en": "We already have your contact — a salesperson will get in touch.",
+    },
     "needs": {
         "pl": "Do czego głównie będzie Ci służyć auto — codzienne dojazdy, rodzina, trasy?",
         "en": "What will the car mainly be for — commuting, family, long trips?",
@@ -123,6 +141,12 @@ class Dialog:
             replies.append(BotReply(say("ask_contact", language), ask_contact=True))
         return BotTurn(replies, handover=reason)
 
+    def offer_contact(self, language: str, has_contact: bool) -> BotTurn:
+        """The customer would like to leave a contact (a button, or said in words): the way to share it."""
+        if has_contact:
+            return BotTurn([BotReply(say("contact_known", language))])
+        return BotTurn([BotReply(say("ask_contact", language), ask_contact=True)])
+
     def contact_shared(self, language: str, name: str) -> BotTurn:
         return BotTurn([BotReply(say("contact_thanks", language, name=name))], handover="contact_shared")
 
@@ -137,6 +161,13 @@ class Dialog:
         if HUMAN.search(text):
             turn = self.handover(language, "asked_for_human", bool(collected.get("contact")))
             turn.archetype = archetype
+            return turn
+        if CONTACT_WISH.search(text):
+            turn = self.offer_contact(language, bool(collected.get("contact")))
+            turn.archetype = archetype
+            return turn
+        if MORE.search(text) and "more" in collected:
+            turn = BotTurn([BotReply(self._next_fact(collected, language))], archetype=archetype)
             return turn
         grounded = await self._grounded(conv, text, language, collected)
         if grounded is None:
@@ -193,6 +224,23 @@ class Dialog:
                     refused = True
             except LLMError as exc:
                 log.info("bot_llm_unavailable", reason=str(exc))
-        module = pack.knowledge[fast.knowledge[0].slug]
-        facts = [f.text.get(language) + (" " + say("verify", language) if f.verify else "") for f in module.facts[:2]]
-        return "\n".join([module.summary.get(language), *(f"• {fact}" for fact in facts)]), refused
+        slugs = [k.slug for k in fast.knowledge[:MAX_KNOWLEDGE]]
+        ranked = ranked_facts(self.copilot.engine, text, slugs, language)
+        collected["more"] = [[r.slug, r.index] for r in ranked[1 : 1 + MORE_FACTS_KEPT]]
+        return self._fact_answer(ranked[0], language, more=len(ranked) > 1), refused
+
+    def _fact_answer(self, ref: FactRef, language: str, more: bool) -> str:
+        """One fact, short, marked when the company must confirm it, with the way to ask for more."""
+        fact = self.copilot.engine.pack.knowledge[ref.slug].facts[ref.index]
+        marks = [say("verify", language)] if fact.verify else []
+        if more:
+            marks.append(say("more_hint", language))
+        return short(fact.text.get(language), " ".join(marks))
+
+    def _next_fact(self, collected: dict[str, Any], language: str) -> str:
+        waiting = collected.get("more") or []
+        if not waiting:
+            return say("no_more", language)
+        slug, index = waiting.pop(0)
+        collected["more"] = waiting
+        return self._fact_answer(FactRef(slug, index), language, more=bool(waiting))

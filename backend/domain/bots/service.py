@@ -376,8 +376,7 @@ class BotService:
         elif kind == "callback" and event.text == "human":
             turn = self.dialog.handover(language, "asked_for_human", bool(collected.get("contact")))
         elif kind == "callback":  # "contact": offer the share-contact button
-            turn = self.dialog.handover(language, "asked_for_contact", bool(collected.get("contact")))
-            turn.handover = None
+            turn = self.dialog.offer_contact(language, bool(collected.get("contact")))
         elif kind == "text":
             customer_texts = [t["text"] for t in transcript if t.get("kind") == "text" and t["from"] == "customer"]
             turn = await self.dialog.answer(customer_texts, collected)

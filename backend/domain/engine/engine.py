@@ -26,16 +26,36 @@ UNTRUSTED_SIMILARITY = float(os.environ.get("SUFLER_UNTRUSTED", "0.3"))
 KNOWLEDGE_MEMORY = 3  # observations a module stays in play after it was last triggered
 
 _POLISH_LETTERS = set("ąćęłńóśźż")
-_POLISH_WORDS = {"i", "w", "z", "na", "nie", "jest", "się", "o", "że", "do", "pyta", "klient", "klientka", "ma", "chce"}
+# Frequent short Polish words, with and without diacritics (a customer's "Ile kosztuje Model Y?" has none).
+_POLISH_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "i w z na nie jest się sie o że ze do pyta klient klientka ma chce chcę ile czy jak jaki jaka jakie kiedy"
+        " gdzie można mozna mam są sa tak dla od po co proszę prosze dzień dzien dobry kosztuje auto samochód"
+        " samochod jeszcze już juz bo ale też tez bez kupuje płaci placi mówi mowi był byl jego jej mu go przy przez"
+        " żeby zeby który ktory tylko bardzo jeździ jezdzi tym",
+    )
+)
+
+
+_ENGLISH_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "the a an is are was i you he she it they we to of and in on at for with what how does do did can could"
+        " my his her their wants asks about not no this that there if will would should just only very",
+    )
+)
 
 
 def guess_language(text: str) -> str:
-    """'pl' or 'en', from diacritics and frequent short words (good enough for short observations)."""
+    """'pl' or 'en', from diacritics and frequent short words (good enough for short observations): Polish
+    when it has Polish letters, else the language more of its words belong to ("I" and "do" are both)."""
     lowered = text.lower()
     if _POLISH_LETTERS & set(lowered):
         return "pl"
-    words = lowered.split()
-    return "pl" if sum(w in _POLISH_WORDS for w in words) >= max(1, len(words) // 6) else "en"
+    words = re.findall(r"\w+", lowered)
+    polish = sum(w in _POLISH_WORDS for w in words)
+    return "pl" if polish >= 1 and polish > sum(w in _ENGLISH_WORDS for w in words) else "en"
 
 
 @dataclass
@@ -87,7 +107,7 @@ class CopilotEngine:
         archetype_keywords = {s: a.signals.keywords.all() for s, a in pack.archetypes.items()}
         knowledge_keywords = {s: m.keywords.all() for s, m in pack.knowledge.items()}
         cue_keywords = {s: c.keywords.all() for s, c in pack.cues.items()}
-        lemmas = pack_lemmas(pack)
+        self.lemmas = lemmas = pack_lemmas(pack)
         self._archetype_keywords = KeywordMatcher(archetype_keywords, lemmas)
         self._knowledge_keywords = KeywordMatcher(knowledge_keywords, lemmas)
         self._cue_keywords = KeywordMatcher(cue_keywords, lemmas)

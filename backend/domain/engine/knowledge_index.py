@@ -73,8 +73,9 @@ class KnowledgeIndex:
     def retrieve(self, keyword_hits: list[Hit], vector: Vectors | None, similar_only: bool = True) -> list[Retrieved]:
         """Keyword-triggered modules first, then (``similar_only``) modules found by similarity alone.
 
-        A keyword module's score is 1 + the sum, over the places in the text that trigger it, of 1 / the number of
-        modules that place triggers (a word only this module has counts fully), + its similarity to the text.
+        A keyword module's score is 1 + the sum, over the places in the text that trigger it, of the keyword's
+        words / the number of modules that place triggers (a phrase beats a word, a word only this module has
+        counts fully), + its similarity to the text.
         """
         sims = (
             {h.key: h.score for h in self.store.search(COLLECTION, vector, len(self.pack.knowledge))}
@@ -92,7 +93,7 @@ class KnowledgeIndex:
                 continue
             if hit.keyword not in keywords.setdefault(hit.label, []):
                 keywords[hit.label].append(hit.keyword)
-                weights[hit.label] = weights.get(hit.label, 0.0) + 1.0 / len(sharing[hit.start])
+                weights[hit.label] = weights.get(hit.label, 0.0) + (hit.end - hit.start) / len(sharing[hit.start])
         found = {
             slug: Retrieved(slug, 1.0 + weight + sims.get(slug, 0.0), tuple(keywords[slug]))
             for slug, weight in weights.items()
