@@ -2,7 +2,7 @@
 write them. Prints, per language: top-1 (the leading archetype), knowledge precision and recall (over the three
 modules shown), and indicator checks; ``--failures`` lists every miss.
 
-    .venv/bin/python bench/fast_path_eval.py [--failures] [--holdout]
+    .venv/bin/python bench/fast_path_eval.py [--failures] [--holdout] [--similarity off|trusted]
 """
 
 from __future__ import annotations
@@ -108,13 +108,19 @@ def share(hits: int, total: int) -> str:
     return f"{100 * hits / total:5.1f} % ({hits}/{total})" if total else "-"
 
 
-def main(failures: bool, prefix: str) -> None:
+def main(failures: bool, prefix: str, similarity: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         built = build_engine(Settings(data_dir=Path(tmp), pack=PackSettings(dir=ROOT)), in_memory=True)
+        engine = built.engine
+        if similarity == "off":  # what the embedding model adds: the same engine without similarity evidence
+            engine.untrusted_similarity = 0.0
+            engine._model_languages = frozenset()
+        elif similarity == "trusted":  # as if the model read Polish as well as English
+            engine._model_languages = frozenset(LANGUAGES)
         tallies = {language: Tally() for language in LANGUAGES}
         scenarios = load_scenarios(prefix)
         for scenario in scenarios:
-            score(scenario, run(built.engine, scenario), tallies[scenario.language])
+            score(scenario, run(engine, scenario), tallies[scenario.language])
         built.close()
     columns = ("top-1", "knowledge precision", "knowledge recall", "indicator checks")
     print(f"{'language':<9} {'scenarios':>9} " + " ".join(f"{c:>21}" for c in columns))
@@ -134,5 +140,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--failures", action="store_true", help="list every miss")
     parser.add_argument("--holdout", action="store_true", help="the held-out set (never tuned on)")
+    parser.add_argument(
+        "--similarity",
+        choices=["off", "trusted"],
+        help="off: no similarity evidence at all; trusted: trust the model on Polish too (default: as shipped)",
+    )
     args = parser.parse_args()
-    main(args.failures, "holdout_" if args.holdout else "")
+    main(args.failures, "holdout_" if args.holdout else "", args.similarity)

@@ -31,7 +31,7 @@ _THREADS = 1
 
 # Models that read Polish as well as English (fastembed's multilingual ones); any other reads English well and
 # Polish only by its word pieces, so the engine trusts its similarities on English notes only.
-_MULTILINGUAL_MARKS = ("multilingual", "-m3", "labse", "e5-")
+_MULTILINGUAL_MARKS = ("multilingual", "labse")
 
 
 def languages_of(model_name: str) -> frozenset[str]:

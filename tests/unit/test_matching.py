@@ -58,3 +58,11 @@ def test_a_typo_in_a_long_word_but_not_another_real_word() -> None:
     assert matcher.find(normalize("pyta o przyspiesznie")) == {"accel": ["przyspieszenie"]}
     assert matcher.find(normalize("asks about finacning")) == {"fin": ["financing"]}
     assert matcher.find(normalize("how much compute it has")) == {}
+
+
+def test_similarity_is_trusted_in_the_languages_the_model_reads() -> None:
+    from backend.adapters.embedder import OFFLINE_MODEL, languages_of
+
+    assert languages_of(OFFLINE_MODEL) == {"en"}
+    assert languages_of("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2") == {"pl", "en"}
+    assert languages_of("intfloat/multilingual-e5-large") == {"pl", "en"}

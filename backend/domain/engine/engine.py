@@ -6,7 +6,6 @@ without one, :meth:`CopilotEngine.playbook_moves` gives the four moves from the 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,7 @@ from backend.domain.pack.pack import MOVE_KINDS, DomainPack, Move
 CUE_DECAY = 0.9  # share of a cue's evidence kept at each new observation (a rule gets points x min(1, evidence))
 # Share of the similarity evidence kept for a note in a language the embedding model reads poorly (Polish with the
 # default English model): measured with bench/fast_path_eval.py, see the README.
-UNTRUSTED_SIMILARITY = float(os.environ.get("SUFLER_UNTRUSTED", "0.3"))
+UNTRUSTED_SIMILARITY = 0.3
 KNOWLEDGE_MEMORY = 3  # observations a module stays in play after it was last triggered
 
 _POLISH_LETTERS = set("ąćęłńóśźż")
@@ -104,6 +103,7 @@ class CopilotEngine:
         self.rules = rules
         self.classifier = ArchetypeClassifier(pack, embedder)
         self._model_languages = languages_of(embedder.model_name)
+        self.untrusted_similarity = UNTRUSTED_SIMILARITY  # bench/fast_path_eval.py measures other shares
         archetype_keywords = {s: a.signals.keywords.all() for s, a in pack.archetypes.items()}
         knowledge_keywords = {s: m.keywords.all() for s, m in pack.knowledge.items()}
         cue_keywords = {s: c.keywords.all() for s, c in pack.cues.items()}
@@ -122,7 +122,7 @@ class CopilotEngine:
         language = guess_language(observation)
         trusted = language in self._model_languages
 
-        weight = SEMANTIC_WEIGHT if trusted else SEMANTIC_WEIGHT * UNTRUSTED_SIMILARITY
+        weight = SEMANTIC_WEIGHT * (1.0 if trusted else self.untrusted_similarity)
         self.classifier.update(state.belief, self._archetype_keywords.find(text), vector, weight)
         archetypes = state.belief.distribution(self.classifier.slugs)
         leader = archetypes[0].slug if archetypes[0].probability > 1.5 / len(archetypes) else None
