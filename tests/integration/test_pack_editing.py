@@ -173,12 +173,12 @@ async def test_a_broken_rule_file_is_refused_and_nothing_is_written(editing: Edi
 async def test_the_whole_pack_is_checked_not_only_the_edited_file(editing: Editing) -> None:
     """Removing a cue that indicators.toml uses breaks indicators.toml: refused, and the error names it."""
     cues = editing.file("scoring_rules", "cues.toml").read_text(encoding="utf-8")
-    without = re.sub(r"\[ready-to-buy\]\n(?:.+\n)+", "", cues, count=1)
+    without = re.sub(r"\[delivery-timeline\]\n(?:.+\n)+", "", cues, count=1)
     async with editing.as_("lead") as http:
         response = await http.put("/review/pack/rules/cues.toml", json={"text": without})
     assert response.status_code == 422, response.text
     assert response.json()["error"]["details"]["file"] == "scoring_rules/indicators.toml"
-    assert "ready-to-buy" in response.json()["error"]["message"]
+    assert "delivery-timeline" in response.json()["error"]["message"]
     assert editing.file("scoring_rules", "cues.toml").read_text(encoding="utf-8") == cues
 
 
@@ -493,3 +493,16 @@ async def test_any_rule_text_is_saved_only_if_the_pack_loads_and_never_fails_the
     with httpx.Client(base_url=editing.url, headers=headers, timeout=30) as http:
         # A thread of its own: the server runs on this event loop, the synchronous client must not block it.
         await asyncio.to_thread(attempts, http)
+
+
+async def test_a_cue_that_requires_a_removed_cue_is_named(editing: Editing) -> None:
+    """commits-now requires ready-to-buy: removing ready-to-buy is refused in cues.toml itself."""
+    cues = editing.file("scoring_rules", "cues.toml").read_text(encoding="utf-8")
+    without = re.sub(r"\[ready-to-buy\]\n(?:.+\n)+", "", cues, count=1)
+    async with editing.as_("lead") as http:
+        response = await http.put("/review/pack/rules/cues.toml", json={"text": without})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"]["file"] == "scoring_rules/cues.toml"
+    assert "commits-now.requires: unknown cue 'ready-to-buy'" in " ".join(
+        response.json()["error"]["details"]["problems"]
+    )
