@@ -48,6 +48,8 @@ class OperationsReport:
         today = (now or datetime.now(UTC)).astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         since, until = today - timedelta(days=days - 1), today + timedelta(days=1)
         async with self.db.sessions() as session:
+            # One snapshot for every query below: the days and their total must agree while sessions write.
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
             async def both(query: Select[*tuple[Any, ...]], day: ColumnElement[str]) -> list[Any]:
                 """The query's aggregates per day, then once more for the whole period (day None)."""
