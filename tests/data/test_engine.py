@@ -57,3 +57,16 @@ def test_reindexing_is_idempotent_and_follows_file_changes(built: BuiltEngine) -
     assert (report.added, report.updated, report.removed) == (0, 1, 1)
     assert removed.slug not in {p.key for p in index.store.all_points(COLLECTION)}
     index.sync()  # put the shipped pack back for the other tests
+
+
+def test_the_brand_a_client_leaves_for_is_not_loyalty(built: BuiltEngine) -> None:
+    """'Bierze jednak BMW' is churn, not a premium loyalist; 'od lat jeździ BMW' still is one."""
+    chose = built.engine.fast_result(Beliefs(), "bierze jednak BMW")
+    assert chose.scores.values["churn_risk"] >= 60
+    assert chose.archetypes[0].probability < 0.2  # no archetype learnt from it
+    loyal = built.engine.fast_result(Beliefs(), "Od lat jeździ BMW, ceni wykończenie")
+    assert loyal.archetypes[0].slug == "premium-loyalist"
+
+
+def test_a_phrase_outweighs_a_word(built: BuiltEngine) -> None:
+    assert built.engine.fast_result(Beliefs(), "nie czai tematu ładowania").archetypes[0].slug == "undecided-explorer"

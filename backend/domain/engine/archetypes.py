@@ -17,6 +17,7 @@ from backend.domain.pack.pack import DomainPack
 
 KEYWORD_WEIGHT = 1.6  # first keyword of an archetype in one observation
 EXTRA_KEYWORD_WEIGHT = 0.6  # each further distinct keyword in the same observation
+PHRASE_WEIGHT = 0.4  # each word past the first of the longest keyword found: "nie czai" says more than "ładowanie"
 SEMANTIC_WEIGHT = 6.0  # per unit of cosine similarity above the median archetype
 DECAY = 0.85  # share of the accumulated evidence kept at each new observation
 MAX_REASONS = 4
@@ -84,7 +85,8 @@ class ArchetypeClassifier:
         new: dict[str, float] = {}
         notes: dict[str, list[str]] = {}
         for slug, keywords in keyword_hits.items():
-            new[slug] = KEYWORD_WEIGHT + EXTRA_KEYWORD_WEIGHT * (len(keywords) - 1)
+            longest = max(len(k.lstrip("!").rstrip("*").split()) for k in keywords)
+            new[slug] = KEYWORD_WEIGHT + EXTRA_KEYWORD_WEIGHT * (len(keywords) - 1) + PHRASE_WEIGHT * (longest - 1)
             notes.setdefault(slug, []).append("keywords: " + ", ".join(k.rstrip("*") for k in keywords))
         if vector is not None:
             best = {slug: self._closest(slug, vector) for slug in self.slugs}

@@ -14,14 +14,15 @@ from backend.adapters.embedder import Embedder, languages_of
 from backend.domain.engine.archetypes import SEMANTIC_WEIGHT, ArchetypeBelief, ArchetypeClassifier, ArchetypeScore
 from backend.domain.engine.knowledge_index import KnowledgeIndex, Retrieved
 from backend.domain.engine.lemmas import Lemmas
-from backend.domain.engine.matching import KeywordMatcher, normalize
+from backend.domain.engine.matching import Hit, KeywordMatcher, normalize
 from backend.domain.engine.rules import RuleContext, RuleStore, Scores
 from backend.domain.pack.pack import MOVE_KINDS, DomainPack, Move
 
 CUE_DECAY = 0.9  # share of a cue's evidence kept at each new observation (a rule gets points x min(1, evidence))
 # Share of the similarity evidence kept for a note in a language the embedding model reads poorly (Polish with the
-# default English model): measured with bench/fast_path_eval.py, see the README.
-UNTRUSTED_SIMILARITY = 0.3
+# default English model). None: bench/fast_path_eval.py measured that it only adds false neighbours there (see
+# the README), and "bierze jednak BMW" must not make a loyalist by its likeness to "przyjechał BMW serii 5".
+UNTRUSTED_SIMILARITY = 0.0
 KNOWLEDGE_MEMORY = 3  # observations a module stays in play after it was last triggered
 
 _POLISH_LETTERS = set("ąćęłńóśźż")
@@ -37,6 +38,8 @@ _POLISH_WORDS = frozenset(
 )
 
 
+# Spellings English hardly has: "bierze", "jednak" is not one but "raczej", "szuka", "nowych", "samochodem" are.
+_POLISH_SPELLING = re.compile(r"rz|cz|sz|[^aeiou]j[^aeiou]|(ych|ymi|ami|owi|iej|emu|ego|em|ie)$")
 _ENGLISH_WORDS = frozenset(
     re.findall(
         r"\w+",
@@ -53,7 +56,7 @@ def guess_language(text: str) -> str:
     if _POLISH_LETTERS & set(lowered):
         return "pl"
     words = re.findall(r"\w+", lowered)
-    polish = sum(w in _POLISH_WORDS for w in words)
+    polish = sum(w in _POLISH_WORDS or bool(_POLISH_SPELLING.search(w)) for w in words)
     return "pl" if polish >= 1 and polish > sum(w in _ENGLISH_WORDS for w in words) else "en"
 
 
@@ -122,15 +125,20 @@ class CopilotEngine:
         language = guess_language(observation)
         trusted = language in self._model_languages
 
+        cue_hits = self._cue_keywords.hits(text)
+        cues = self._cues(cue_hits)
+        archetype_hits = self._archetype_keywords.hits(text)
+        if "chose-competitor" in cues:  # "bierze jednak BMW": the brand he leaves for says nothing of loyalty
+            brands = [h for h in cue_hits if h.label == "competitor-brand" and not h.negated]
+            archetype_hits = [h for h in archetype_hits if not any(b.start < h.end and h.start < b.end for b in brands)]
         weight = SEMANTIC_WEIGHT * (1.0 if trusted else self.untrusted_similarity)
-        self.classifier.update(state.belief, self._archetype_keywords.find(text), vector, weight)
+        self.classifier.update(state.belief, KeywordMatcher.found(archetype_hits), vector, weight)
         archetypes = state.belief.distribution(self.classifier.slugs)
         leader = archetypes[0].slug if archetypes[0].probability > 1.5 / len(archetypes) else None
         leader_changed = leader is not None and state.leader is not None and leader != state.leader
         if leader is not None:
             state.leader = leader
 
-        cues = self.cues_in(text)
         for slug in state.cues:
             state.cues[slug] *= CUE_DECAY
         for slug in cues:
@@ -160,7 +168,10 @@ class CopilotEngine:
     def cues_in(self, normalized_text: str) -> dict[str, list[str]]:
         """The cues a text shows (not negated), each with its keywords; a cue that ``requires`` another counts only
         when that one shows too ("bierze jednak" + a competitor's brand: the client chose the competitor)."""
-        found = self._cue_keywords.find(normalized_text)
+        return self._cues(self._cue_keywords.hits(normalized_text))
+
+    def _cues(self, hits: list[Hit]) -> dict[str, list[str]]:
+        found = KeywordMatcher.found(hits)
         return {slug: kws for slug, kws in found.items() if self._cue_requires.get(slug, slug) in found}
 
     def key_facts(self, observation: str, language: str) -> list[str]:

@@ -197,8 +197,13 @@ class KeywordMatcher:
     def find(self, normalized_text: str) -> dict[str, list[str]]:
         """``{label: [keywords found]}`` for every label with a hit that is not negated, keywords in declaration
         order."""
+        return self.found(self.hits(normalized_text))
+
+    @staticmethod
+    def found(hits: list[Hit]) -> dict[str, list[str]]:
+        """:meth:`find`'s answer from hits already taken (and perhaps filtered)."""
         result: dict[str, list[str]] = {}
-        for hit in self.hits(normalized_text):
+        for hit in hits:
             if not hit.negated and hit.keyword not in result.get(hit.label, []):
                 result.setdefault(hit.label, []).append(hit.keyword)
         return result
