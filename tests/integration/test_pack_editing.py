@@ -170,12 +170,17 @@ async def test_a_broken_rule_file_is_refused_and_nothing_is_written(editing: Edi
     assert detail["versions"] == [] and not (editing.data_dir / "pack_versions").exists()
 
 
+async def remove_cue(editing: Editing, cue: str) -> tuple[httpx.Response, str]:
+    """The lead saves cues.toml without this cue; the response, and the file as it was."""
+    cues = editing.file("scoring_rules", "cues.toml").read_text(encoding="utf-8")
+    without = re.sub(rf"\[{cue}\]\n(?:.+\n)+", "", cues, count=1)
+    async with editing.as_("lead") as http:
+        return await http.put("/review/pack/rules/cues.toml", json={"text": without}), cues
+
+
 async def test_the_whole_pack_is_checked_not_only_the_edited_file(editing: Editing) -> None:
     """Removing a cue that indicators.toml uses breaks indicators.toml: refused, and the error names it."""
-    cues = editing.file("scoring_rules", "cues.toml").read_text(encoding="utf-8")
-    without = re.sub(r"\[delivery-timeline\]\n(?:.+\n)+", "", cues, count=1)
-    async with editing.as_("lead") as http:
-        response = await http.put("/review/pack/rules/cues.toml", json={"text": without})
+    response, cues = await remove_cue(editing, "delivery-timeline")
     assert response.status_code == 422, response.text
     assert response.json()["error"]["details"]["file"] == "scoring_rules/indicators.toml"
     assert "delivery-timeline" in response.json()["error"]["message"]
@@ -497,10 +502,7 @@ async def test_any_rule_text_is_saved_only_if_the_pack_loads_and_never_fails_the
 
 async def test_a_cue_that_requires_a_removed_cue_is_named(editing: Editing) -> None:
     """commits-now requires ready-to-buy: removing ready-to-buy is refused in cues.toml itself."""
-    cues = editing.file("scoring_rules", "cues.toml").read_text(encoding="utf-8")
-    without = re.sub(r"\[ready-to-buy\]\n(?:.+\n)+", "", cues, count=1)
-    async with editing.as_("lead") as http:
-        response = await http.put("/review/pack/rules/cues.toml", json={"text": without})
+    response, _ = await remove_cue(editing, "ready-to-buy")
     assert response.status_code == 422, response.text
     assert response.json()["error"]["details"]["file"] == "scoring_rules/cues.toml"
     assert "commits-now.requires: unknown cue 'ready-to-buy'" in " ".join(

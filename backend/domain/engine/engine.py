@@ -14,7 +14,7 @@ from backend.adapters.embedder import Embedder, languages_of
 from backend.domain.engine.archetypes import SEMANTIC_WEIGHT, ArchetypeBelief, ArchetypeClassifier, ArchetypeScore
 from backend.domain.engine.knowledge_index import KnowledgeIndex, Retrieved
 from backend.domain.engine.lemmas import Lemmas
-from backend.domain.engine.matching import Hit, KeywordMatcher, normalize
+from backend.domain.engine.matching import Hit, KeywordMatcher, normalize, read
 from backend.domain.engine.rules import RuleContext, RuleStore, Scores
 from backend.domain.pack.pack import MOVE_KINDS, DomainPack, Move
 
@@ -125,12 +125,10 @@ class CopilotEngine:
         language = guess_language(observation)
         trusted = language in self._model_languages
 
-        cue_hits = self._cue_keywords.hits(text)
+        words = read(text, self.lemmas)  # once for the three keyword sets
+        cue_hits = self._cue_keywords.hits(words)
         cues = self._cues(cue_hits)
-        archetype_hits = self._archetype_keywords.hits(text)
-        if "chose-competitor" in cues:  # "bierze jednak BMW": the brand he leaves for says nothing of loyalty
-            brands = [h for h in cue_hits if h.label == "competitor-brand" and not h.negated]
-            archetype_hits = [h for h in archetype_hits if not any(b.start < h.end and h.start < b.end for b in brands)]
+        archetype_hits = self._without_required_words(self._archetype_keywords.hits(words), cue_hits, cues)
         weight = SEMANTIC_WEIGHT * (1.0 if trusted else self.untrusted_similarity)
         self.classifier.update(state.belief, KeywordMatcher.found(archetype_hits), vector, weight)
         archetypes = state.belief.distribution(self.classifier.slugs)
@@ -144,7 +142,7 @@ class CopilotEngine:
         for slug in cues:
             state.cues[slug] = state.cues.get(slug, 0.0) + 1.0
 
-        retrieved = self.index.retrieve(self._knowledge_keywords.hits(text), vector, similar_only=trusted)
+        retrieved = self.index.retrieve(self._knowledge_keywords.hits(words), vector, similar_only=trusted)
         for item in retrieved:
             state.knowledge_seen[item.slug] = state.observations
         fresh = {r.slug for r in retrieved}
@@ -169,6 +167,13 @@ class CopilotEngine:
         """The cues a text shows (not negated), each with its keywords; a cue that ``requires`` another counts only
         when that one shows too ("bierze jednak" + a competitor's brand: the client chose the competitor)."""
         return self._cues(self._cue_keywords.hits(normalized_text))
+
+    def _without_required_words(self, hits: list[Hit], cue_hits: list[Hit], cues: dict[str, list[str]]) -> list[Hit]:
+        """Archetype hits, less those on the words of a cue another shown cue ``requires``: they are that cue's
+        ("bierze jednak BMW": the brand he leaves for says nothing of loyalty)."""
+        required = {self._cue_requires[slug] for slug in cues if slug in self._cue_requires}
+        spans = [h for h in cue_hits if h.label in required and not h.negated]
+        return [h for h in hits if not any(s.start < h.end and h.start < s.end for s in spans)]
 
     def _cues(self, hits: list[Hit]) -> dict[str, list[str]]:
         found = KeywordMatcher.found(hits)

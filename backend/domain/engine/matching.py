@@ -104,6 +104,19 @@ def tokenize(normalized_text: str) -> list[Token]:
 
 
 @dataclass(frozen=True, slots=True)
+class Words:
+    """A note's words and the forms each stands for: read once, matched by every keyword set."""
+
+    tokens: list[Token]
+    forms: list[frozenset[str]]
+
+
+def read(normalized_text: str, lemmas: Lemmas) -> Words:
+    tokens = tokenize(normalized_text)
+    return Words(tokens, [frozenset(lemmas.forms(t.word)) for t in tokens])
+
+
+@dataclass(frozen=True, slots=True)
 class _Part:
     words: frozenset[str]  # the keyword word and its lemmas (empty for a stem)
     stem: str | None  # a prefix, for the last word of a keyword ending in *
@@ -171,10 +184,11 @@ class KeywordMatcher:
                 parts.append(_Part(forms, None, word if len(word) >= TYPO_MIN_CHARS and word.isalpha() else None))
         return tuple(parts)
 
-    def hits(self, normalized_text: str) -> list[Hit]:
-        """Every keyword occurrence (text from :func:`normalize`), exceptions applied, negated ones marked."""
-        tokens = tokenize(normalized_text)
-        forms = [frozenset(self._lemmas.forms(t.word)) for t in tokens]
+    def hits(self, text: str | Words) -> list[Hit]:
+        """Every keyword occurrence (text from :func:`normalize`, or already :func:`read` with this matcher's
+        lemmas), exceptions applied, negated ones marked."""
+        words = text if isinstance(text, Words) else read(text, self._lemmas)
+        tokens, forms = words.tokens, words.forms
         found: dict[tuple[int, int], Hit] = {}  # (keyword order, start) -> hit
         exceptions: list[Hit] = []
         for i, token in enumerate(tokens):
