@@ -281,7 +281,9 @@ class BotService:
                         log.warning("bot_reply_given_up", channel=key[0], attempts=row.attempts, reason=str(exc))
                     else:
                         delay = exc.retry_after or RETRY_DELAYS[row.attempts - 1]  # type: ignore[union-attr]
-                        row.next_attempt_at = now + timedelta(seconds=delay)
+                        # From the refusal, not from the batch's start: a retry_after counted from before the
+                        # send would try again too early (and be refused again).
+                        row.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
                         retries.append(row.next_attempt_at)
                         log.info("bot_reply_retry", channel=key[0], attempts=row.attempts, delay=delay)
                     waiting.add(key)

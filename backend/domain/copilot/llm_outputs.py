@@ -16,7 +16,7 @@ Stage = Literal["discovery", "interest", "evaluation", "negotiation", "closing"]
 # Every answer is bounded (lengths, items): schema-constrained decoding then bounds what a model may write, and
 # the token limits per call (settings.MAX_TOKENS) sit above these bounds, so a valid answer is never cut short.
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
-Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Phrases = Annotated[list[Phrase], Field(max_length=4)]
 
 
@@ -43,18 +43,18 @@ class Assessment(_Out):
     decision_authority: Label
     budget_fit: Label
     archetype_fit: Label
-    new_key_facts: Annotated[list[Short], Field(max_length=5)] = Field(
+    new_key_facts: Annotated[list[Short], Field(max_length=4)] = Field(
         description="Facts about the client stated in the latest observation (family, car, budget, dates)."
     )
-    rationale: Annotated[str, StringConstraints(strip_whitespace=True, max_length=400)]
+    rationale: Annotated[str, StringConstraints(strip_whitespace=True, max_length=250)]
 
     def labels(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in ASSESSMENT_FIELDS}
 
 
 class MoveText(_Out):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
-    why: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=240)]
+    why: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=160)]
 
 
 class NextMoves(_Out):
@@ -66,7 +66,7 @@ class NextMoves(_Out):
     action: MoveText
 
 
-StrategySection = Annotated[list[Short], Field(min_length=1, max_length=6)]
+StrategySection = Annotated[list[Short], Field(min_length=1, max_length=5)]
 
 
 class Strategy(_Out):
@@ -80,8 +80,8 @@ class Strategy(_Out):
 
 
 class Summary(_Out):
-    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1500)]
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
 class KeyFacts(_Out):
-    key_facts: Annotated[list[Short], Field(max_length=20)]
+    key_facts: Annotated[list[Short], Field(max_length=12)]
