@@ -26,7 +26,7 @@ from backend.domain.review.controllers import ReviewController
 from backend.domain.review.editing import PackEditController
 from backend.domain.sessions.socket import cockpit_socket
 from backend.errors import exception_handlers
-from backend.http_headers import SWAGGER, add_security_headers
+from backend.http_headers import SWAGGER, add_security_headers, viewer_files
 from backend.inputs import check_request
 from backend.lifespan import running_services
 from backend.logs import RequestIdMiddleware, add_request_id_header, configure_logging
@@ -80,6 +80,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
             web_socket,
             widget_script,
             widget_demo,
+            viewer_files,
         ],
         lifespan=[lifespan],
         state=State({"settings": settings}),

@@ -95,10 +95,18 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from backend import runtime
     from backend.backup import restore
+    from backend.data_keys import MissingDataKeys
 
     settings = load_settings()
     with runtime.database_url(settings) as url:
         restore(url, Path(args.file), force=args.force)
+        try:
+            runtime.check_data_keys(settings, url)
+        except MissingDataKeys as exc:
+            print(
+                f"Restored {args.file}, but its contact data is unreadable here.\nerror: {exc.message}", file=sys.stderr
+            )
+            return 1
     # The vector store is not in the backup: the engine rebuilds it from the knowledge pack when it starts.
     print(f"Restored {args.file}. A backup from an older Sufler is brought up to date by `sufler migrate`.")
     return 0

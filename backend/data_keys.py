@@ -1,5 +1,7 @@
-"""Re-encrypt every stored contact under the current data key (after adding a new key first in SUFLER_DATA_KEYS),
-and encrypt values written before encryption existed. Idempotent; safe to run while the backend serves."""
+"""The data keys against what is stored: :func:`rotate` re-encrypts every stored contact under the current data key
+(after adding a new key first in SUFLER_DATA_KEYS) and encrypts values written before encryption existed
+(idempotent; safe to run while the backend serves); :func:`check_readable` refuses keys that cannot read what is
+stored (a restore on a machine without the backup's keys), before anyone is shown a broken client list."""
 
 from __future__ import annotations
 
@@ -7,13 +9,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 
-from backend.crypto import DataCipher
+from backend.crypto import PREFIX, DataCipher, DataKeyError
 from backend.db import Database
 from backend.db.models import BotConversation, Client, Lead
 
-__all__ = ("Rotated", "rotate")
+__all__ = ("MissingDataKeys", "Rotated", "check_readable", "rotate")
 
 BATCH = 500
 
@@ -48,3 +50,29 @@ async def rotate(db: Database, cipher: DataCipher) -> Rotated:
 def _reencrypt(data: dict[str, Any] | None, cipher: DataCipher) -> bool:
     contact = (data or {}).get("contact")
     return isinstance(contact, str) and bool(contact) and not cipher.is_current(contact)
+
+
+class MissingDataKeys(DataKeyError):
+    """Stored contact data is under a data key this server does not have (or has under another value)."""
+
+
+async def check_readable(db: Database, cipher: DataCipher) -> None:
+    """One stored value per data key in use, decrypted: a key missing or different raises MissingDataKeys."""
+    columns: list[ColumnElement[str | None]] = [
+        Client.contact_info.expression,
+        Lead.data["contact"].astext,
+        BotConversation.collected["contact"].astext,
+    ]
+    async with db.sessions() as session:
+        for column in columns:
+            key_id = func.split_part(column, ":", 2)
+            samples = await session.scalars(select(func.min(column)).where(column.startswith(PREFIX)).group_by(key_id))
+            for stored in samples:
+                try:
+                    cipher.decrypt(stored)
+                except DataKeyError as exc:
+                    raise MissingDataKeys(
+                        f"{exc.message} The stored contact data cannot be read with this server's data keys (a "
+                        "backup restored on another machine?): set SUFLER_DATA_KEYS, or copy the data dir's "
+                        "data_keys file, from where the data was written, then start again."
+                    ) from exc

@@ -20,8 +20,10 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy.exc import DBAPIError
 
 from backend.asgi import create_app
+from backend.data_keys import check_readable
 from backend.db import Database
 from backend.db.embedded import EmbeddedPostgres
 from backend.db.migrate import upgrade_to_head
@@ -103,10 +105,27 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def check_data_keys(settings: Settings, url: str) -> None:
+    """Raise MissingDataKeys when the stored contact data cannot be read with the configured data keys: said once,
+    before serving, instead of a 500 on every client list. A database not reachable yet is not checked here."""
+
+    async def check() -> None:
+        db = Database(url)
+        try:
+            await check_readable(db, settings.data_cipher())
+        except (OSError, DBAPIError):
+            return  # the backend starts anyway and reports the database on /health
+        finally:
+            await db.close()
+
+    asyncio.run(check())
+
+
 def serve(settings: Settings, url: str, sock: socket.socket, built: BuiltEngine | None = None) -> None:
     """Run the backend until Ctrl-C / SIGTERM (uvicorn shuts down gracefully and then we return).
 
     The engine is built before the first request is accepted (embedding the pack takes seconds)."""
+    check_data_keys(settings, url)
     built = built or build_engine(settings)
     app = create_app(settings, database_url=url, copilot=built.copilot)
     # The engine's hundreds of thousands of long-lived objects (pack, models, index) never become garbage;

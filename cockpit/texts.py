@@ -27,6 +27,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "history": {"pl": "Historia rozmowy", "en": "Conversation so far"},
     "leader_changed_short": {"pl": "nowy lider", "en": "new leader"},
+    "no_leader_yet": {"pl": "Archetyp: jeszcze nie wiadomo", "en": "Archetype: not clear yet"},
     "skip_to_input": {"pl": "Przejdź do notatki", "en": "Skip to the note field"},
     "base_value": {"pl": "wartość bazowa", "en": "base value"},
     "kept_in_range": {"pl": "w granicach 0-100", "en": "kept within 0-100"},

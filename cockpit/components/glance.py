@@ -60,7 +60,7 @@ def glance() -> rx.Component:
         S.indicators.length() > 0,
         rx.vstack(
             rx.cond(
-                S.archetypes.length() > 0,
+                S.leading,
                 rx.hstack(
                     rx.text(leader["name"], weight="bold", size="3", class_name="leader"),
                     rx.text(leader["percent"], "%", size="2", color_scheme="gray"),
@@ -78,6 +78,8 @@ def glance() -> rx.Component:
                     align="center",
                     spacing="2",
                 ),
+                # No archetype stands out yet: saying so beats a leader at an even split's 10 %.
+                rx.text(tr("no_leader_yet"), size="2", color_scheme="gray", class_name="leader"),
             ),
             rx.grid(rx.foreach(S.indicators, compact_indicator), columns="5", spacing="1", width="100%"),
             explanation(),

@@ -46,6 +46,7 @@ class CockpitState(rx.State):
     history: list[dict[str, str]] = []
     indicators: list[dict[str, Any]] = []
     archetypes: list[dict[str, Any]] = []
+    leading: bool = False
     leader_note: str = ""
     knowledge: list[dict[str, Any]] = []
     moves: list[dict[str, Any]] = []

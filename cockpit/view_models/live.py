@@ -24,6 +24,7 @@ class Screen:
     history: list[dict[str, str]] = field(default_factory=list)  # {"kind", "text"}
     indicators: list[dict[str, Any]] = field(default_factory=list)
     archetypes: list[dict[str, Any]] = field(default_factory=list)
+    leading: bool = False  # the first archetype stands out; else the glance says there is no leader yet
     leader_note: str = ""
     knowledge: list[dict[str, Any]] = field(default_factory=list)
     moves: list[dict[str, Any]] = field(default_factory=list)
@@ -104,10 +105,10 @@ def _show_indicators(screen: Screen, data: dict[str, dict[str, Any]]) -> None:
     screen.indicators = indicators(data, screen.language, screen._before)
 
 
-def archetypes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def archetypes(items: list[dict[str, Any]], leader: str | None) -> list[dict[str, Any]]:
     return [
-        {"slug": a["slug"], "name": a["name"], "percent": round(100 * a["probability"]), "leader": i == 0}
-        for i, a in enumerate(items[:5])
+        {"slug": a["slug"], "name": a["name"], "percent": round(100 * a["probability"]), "leader": a["slug"] == leader}
+        for a in items[:5]
     ]
 
 
@@ -260,7 +261,8 @@ def _fast(screen: Screen, event: dict[str, Any], keep_moves: bool = False) -> No
     # The movement shown is against what the screen showed before this observation (none on a reload).
     screen._before = {} if keep_moves else {row["name"]: row["value"] for row in screen.indicators}
     _show_indicators(screen, event["indicators"])
-    screen.archetypes = archetypes(event["archetypes"])
+    screen.archetypes = archetypes(event["archetypes"], event["leader"])
+    screen.leading = any(a["leader"] for a in screen.archetypes)
     leader = event["archetypes"][0]["name"] if event["archetypes"] else ""
     screen.leader_note = t(lang, "leader_changed", name=leader) if event.get("leader_changed") else ""
     screen.knowledge = [

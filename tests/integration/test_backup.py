@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ import pytest
 
 from backend.asgi import create_app
 from backend.backup import ToolNotFound, find_tool
+from backend.crypto import new_key
+from backend.data_keys import MissingDataKeys
 from backend.db import Database, asyncpg_dsn
 from backend.db.migrate import upgrade_to_head
 from backend.db.models import Role
@@ -19,9 +22,13 @@ from backend.domain.accounts import AccountService
 from backend.domain.copilot.build import BuiltEngine
 from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.store import SessionStore
-from backend.settings import Settings
+from backend.runtime import check_data_keys
+from backend.settings import DataSettings, Settings
+from tests.conftest import TEST_DATA_KEYS
 from tests.helpers import fresh_database, serving
 from tests.integration.test_cli import env_for, run
+
+OTHER_KEYS = "k1:" + new_key()  # the same key id, another key: what a fresh machine generates for itself
 
 
 async def write_data(url: str, settings: Settings, built: BuiltEngine) -> str:
@@ -91,8 +98,17 @@ async def test_backup_restores_into_a_fresh_database_identically(
         assert stat.S_IMODE(dump.stat().st_mode) == 0o600  # every client file is in it: its owner only
 
     async with fresh_database(pg_server_url) as target:
-        env = env_for(SUFLER_DATABASE_URL=target)
-        code, _, err = await run(["restore", str(dump)], env)
+        # Without the keys its contacts were encrypted under, the restore says what is missing (and exits 1).
+        code, _, err = await run(
+            ["restore", str(dump)], env_for(SUFLER_DATABASE_URL=target, SUFLER_DATA_KEYS=OTHER_KEYS)
+        )
+        assert code == 1 and "does not authenticate" in err and "SUFLER_DATA_KEYS" in err, err
+        code, _, err = await run(
+            ["restore", "--force", str(dump)], env_for(SUFLER_DATABASE_URL=target, SUFLER_DATA_KEYS="k9:" + new_key())
+        )
+        assert code == 1 and "data key 'k1', which is not configured" in err, err
+        env = env_for(SUFLER_DATABASE_URL=target, SUFLER_DATA_KEYS=TEST_DATA_KEYS)
+        code, _, err = await run(["restore", "--force", str(dump)], env)
         assert code == 0, err
         after = await snapshot(target)
         assert after == before
@@ -111,6 +127,11 @@ async def test_backup_restores_into_a_fresh_database_identically(
         code, _, err = await run(["restore", "--force", str(dump)], env)
         assert code == 0, err
         assert await snapshot(target) == before
+        # The backend refuses to serve with keys that cannot read what is stored, before any client list fails.
+        wrong = settings.model_copy(update={"data": DataSettings(keys=OTHER_KEYS)})
+        with pytest.raises(MissingDataKeys, match="SUFLER_DATA_KEYS"):
+            await asyncio.to_thread(check_data_keys, wrong, target)
+        await asyncio.to_thread(check_data_keys, settings, target)  # the right keys: nothing to say
 
         # The app on the restored database: the login still holds, the (encrypted) contact data reads back.
         app = create_app(settings, database_url=target, copilot=built.copilot)

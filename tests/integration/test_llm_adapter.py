@@ -36,7 +36,8 @@ def api(request: pytest.FixtureRequest) -> str:
 def make_llm(api: str) -> Callable[..., LLM]:
     def make(url: str, **overrides: object) -> LLM:
         host = f"{url}/v1" if api == "openai" else url
-        settings = LLMSettings(api=api, host=host, first_token_timeout=0.5, request_timeout=5, retry_after=0.2)
+        # A first token within 1 s: the fake answers in milliseconds, a loaded machine can still take a few hundred.
+        settings = LLMSettings(api=api, host=host, first_token_timeout=1.0, request_timeout=5, retry_after=0.2)
         return LLM(settings.model_copy(update=overrides))
 
     return make

@@ -4,6 +4,7 @@ one (audited; the user must set their own before anything else), and logged-in a
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from pathlib import Path
@@ -84,6 +85,9 @@ async def test_logged_in_answers_are_not_cached_and_the_docs_page_has_a_policy(
         login = await http.post("/auth/login", json={"username": user.username, "password": PASSWORD})
         docs = await http.get("/schema/swagger")
         health = await http.get("/health")
+        # Its viewer comes from the backend itself, not a CDN: every script and style the page names is ours.
+        assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+        served = [await http.get(asset) for asset in assets]
     assert login.headers["cache-control"] == "no-store"  # it carries the token
     async with as_(base_url, login.json()["token"]) as http:
         assert (await http.get("/auth/me")).headers["cache-control"] == "no-store"
@@ -91,6 +95,9 @@ async def test_logged_in_answers_are_not_cached_and_the_docs_page_has_a_policy(
     assert "cache-control" not in health.headers
     assert docs.status_code == 200 and docs.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in docs.headers["content-security-policy"]
+    assert len(assets) == 3 and all(asset.startswith("/schema/viewer/") for asset in assets), assets
+    assert all(r.status_code == 200 and len(r.content) > 1000 for r in served)
+    assert "http" not in docs.headers["content-security-policy"]  # no other site may serve the page anything
 
 
 async def test_a_burst_of_logins_does_not_stall_the_sockets(base_url: str, make_user: MakeUser) -> None:

@@ -27,6 +27,7 @@ FAST = {
         {"slug": "family-guardian", "name": "Strażnik Rodziny", "probability": 0.6, "reasons": []},
         {"slug": "bargain-hunter", "name": "Łowca Okazji", "probability": 0.1, "reasons": []},
     ],
+    "leader": "family-guardian",
     "leader_changed": True,
     "knowledge": [{"slug": "family-safety", "title": "Rodzina", "summary": "Foteliki", "score": 0.5, "triggers": []}],
     "cues": [],
@@ -64,6 +65,13 @@ def test_fast_result_fills_indicators_archetypes_and_knowledge() -> None:
     }
     assert screen.leader_note == "Zmiana archetypu: teraz Strażnik Rodziny"
     assert screen.knowledge == [{"slug": "family-safety", "title": "Rodzina", "summary": "Foteliki"}]
+    assert screen.leading
+
+
+def test_no_archetype_standing_out_is_no_leader() -> None:
+    screen = Screen()
+    apply(screen, {**FAST, "leader": None, "leader_changed": False})
+    assert not screen.leading and not any(a["leader"] for a in screen.archetypes)
 
 
 def test_moves_stream_in_order_and_other_suggestions_replace_them() -> None:

@@ -36,6 +36,7 @@ def fast_result(fast: FastResult, pack: DomainPack) -> p.FastResult:
             )
             for a in fast.archetypes
         ],
+        leader=fast.leader,
         leader_changed=fast.leader_changed,
         knowledge=[
             p.KnowledgeCard(

@@ -78,6 +78,7 @@ class FastResult:
     knowledge: list[Retrieved]
     scores: Scores
     cues: list[str]
+    leader: str | None  # None while no archetype stands out (top belief within 1.5x of an even split)
     leader_changed: bool
     language: str
     context: RuleContext  # what the rules saw; the LLM's assessment refines it
@@ -161,7 +162,9 @@ class CopilotEngine:
         )
         scores = self.rules.current().evaluate(context)
         rules_error = str(self.rules.error) if self.rules.error else None
-        return FastResult(archetypes, knowledge, scores, sorted(cues), leader_changed, language, context, rules_error)
+        return FastResult(
+            archetypes, knowledge, scores, sorted(cues), leader, leader_changed, language, context, rules_error
+        )
 
     def cues_in(self, normalized_text: str) -> dict[str, list[str]]:
         """The cues a text shows (not negated), each with its keywords; a cue that ``requires`` another counts only

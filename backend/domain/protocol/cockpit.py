@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, model_validator
 
 from backend.domain.clients.schemas import ClientOut
 from backend.errors import ProtocolError
@@ -272,11 +272,21 @@ class FastResult(_Part):
 
     language: str
     archetypes: list[ArchetypeScore]
+    leader: str | None  # the first archetype's slug once it stands out; None: no leader yet
     leader_changed: bool
     knowledge: list[KnowledgeCard]
     cues: list[str]
     indicators: dict[str, Indicator]
     rules_error: str | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_before_leaders(cls, data: Any) -> Any:
+        # A response stored before the leader was sent: its screen showed the first archetype as the leader.
+        if isinstance(data, dict) and "leader" not in data:
+            first = next(iter(data.get("archetypes") or []), None)
+            return {**data, "leader": first.get("slug") if isinstance(first, dict) else None}
+        return data
 
 
 class AssessmentResult(_Part):
