@@ -3,8 +3,10 @@ bursts of observations, a restarted database, and garbage on the wire."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +15,7 @@ from backend.db.embedded import EmbeddedPostgres
 from backend.db.migrate import upgrade_to_head
 from backend.db.models import Interaction
 from backend.domain.protocol.cockpit import MAX_MESSAGE_BYTES
+from backend.domain.sessions.store import SessionStore
 from backend.runtime import bind_socket
 from tests.fakes.model_server import Reply
 from tests.socket.conftest import Backend, StartBackend
@@ -203,3 +206,32 @@ async def test_no_observation_is_lost_when_the_database_restarts(tmp_path: Path,
             assert texts == ["Pierwsza obserwacja", "Druga obserwacja", "Trzecia obserwacja"]
     finally:
         server.close()
+
+
+async def test_an_observation_a_crash_left_unanswered_is_analysed_when_the_session_is_next_opened(
+    backend: Backend,
+) -> None:
+    async with backend.cockpit() as c:
+        session = await c.open_new_client()
+    sid = session["session_id"]
+    # What a `kill -9` during the analysis leaves: the observation stored (and acknowledged), no response yet,
+    # and nothing live in any process.
+    backend.services.hub.sessions.pop(sid)
+    recorded = await SessionStore(backend.db).record(sid, "observation", "Pyta o autopilota i aktualizacje OTA", "cm-1")
+    async with backend.cockpit() as c:
+        await c.send({"v": 1, "type": "open_session", "session_id": sid})
+        snapshot = await c.next("session")
+        assert snapshot["latest"]["fast_result"]["archetypes"][0]["slug"] == "tech-pioneer"
+        moves = await c.next("moves", interaction_id=recorded.interaction_id)
+    assert moves["mode"] == "llm" and len(moves["moves"]) == 4
+    async with asyncio.timeout(10):  # and stored, so the next opening finds it answered
+        while not await db_response(backend, recorded.interaction_id):  # noqa: ASYNC110 - polling the database
+            await asyncio.sleep(0.05)
+    response = await db_response(backend, recorded.interaction_id)
+    assert response is not None and response["fast_result"] and response["moves"]
+
+
+async def db_response(backend: Backend, interaction_id: int) -> dict[str, Any] | None:
+    async with backend.db.sessions() as db:
+        stored = await db.get(Interaction, interaction_id)
+        return stored.ai_response if stored is not None else None
