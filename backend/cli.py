@@ -173,7 +173,7 @@ def cmd_rotate_data_key(args: argparse.Namespace) -> int:
             await db.close()
         print(
             f"Re-encrypted under key {cipher.current!r}: {done.clients} client files, {done.leads} leads, "
-            f"{done.conversations} bot conversations."
+            f"{done.conversations} bot conversations, {done.texts} texts with contacts in them."
         )
 
     with runtime.database_url(settings) as url:

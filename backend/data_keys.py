@@ -5,15 +5,18 @@ stored (a restore on a machine without the backup's keys), before anyone is show
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Text, func, select, type_coerce
+from sqlalchemy.orm.attributes import flag_modified
 
 from backend.crypto import PREFIX, DataCipher, DataKeyError
 from backend.db import Database
-from backend.db.models import BotConversation, Client, Lead
+from backend.db.models import BotConversation, Client, ClientSession, Interaction, Lead
+from backend.db.sealed import SEALED, contacts_in, use_cipher
 
 __all__ = ("MissingDataKeys", "Rotated", "check_readable", "rotate")
 
@@ -25,9 +28,21 @@ class Rotated:
     clients: int
     leads: int
     conversations: int
+    texts: int = 0  # rows whose free text holds a contact, sealed again under the current key
+
+
+# Free text with contacts sealed in it (backend/db/sealed.py): read through the sealed column types (opened with
+# any configured key), written back sealed under the current one.
+SEALED_TEXTS: tuple[tuple[type, tuple[str, ...]], ...] = (
+    (Interaction, ("user_input",)),
+    (ClientSession, ("summary", "key_facts")),
+    (BotConversation, ("transcript",)),
+    (Lead, ("transcript",)),
+)
 
 
 async def rotate(db: Database, cipher: DataCipher) -> Rotated:
+    use_cipher(cipher)  # the sealed columns read below open with it
     clients = 0
     changed: Counter[type] = Counter()
     async with db.transaction() as session:
@@ -44,7 +59,15 @@ async def rotate(db: Database, cipher: DataCipher) -> Rotated:
                 if _reencrypt(data, cipher):
                     setattr(row, field, {**data, "contact": cipher.encrypt(cipher.decrypt(data["contact"]))})
                     changed[model] += 1
-    return Rotated(clients, changed[Lead], changed[BotConversation])
+    texts = 0
+    for table, fields in SEALED_TEXTS:
+        async with db.transaction() as session:
+            for row in (await session.scalars(select(table).with_for_update())).yield_per(BATCH):
+                touched = [f for f in fields if contacts_in(json.dumps(getattr(row, f), ensure_ascii=False))]
+                for f in touched:
+                    flag_modified(row, f)  # written again: sealed under the current key
+                texts += bool(touched)
+    return Rotated(clients, changed[Lead], changed[BotConversation], texts)
 
 
 def _reencrypt(data: dict[str, Any] | None, cipher: DataCipher) -> bool:
@@ -62,6 +85,8 @@ async def check_readable(db: Database, cipher: DataCipher) -> None:
         Client.contact_info.expression,
         Lead.data["contact"].astext,
         BotConversation.collected["contact"].astext,
+        # The first contact sealed into an observation's text (PostgreSQL's substring gives the regex's group).
+        func.substring(type_coerce(Interaction.user_input, Text), SEALED.pattern),
     ]
     async with db.sessions() as session:
         for column in columns:

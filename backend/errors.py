@@ -14,6 +14,7 @@
     ├── RateLimited                429 rate_limited
     └── ServiceUnavailable         503 service_unavailable   backup.BackupError
         ├── DatabaseUnavailable    503 database_unavailable  only when the database cannot be reached
+        ├── Busy                   503 busy                  every database connection taken (pool wait over)
         ├── LLMError               503 llm_unavailable       adapters.llm (callers fall back to degraded mode)
         └── ChannelError           503 channel_unavailable   a bot channel could not deliver (TelegramError)
 
@@ -32,8 +33,10 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 __all__ = (
+    "Busy",
     "ChannelError",
     "ConfigurationError",
     "Conflict",
@@ -125,6 +128,14 @@ class DatabaseUnavailable(ServiceUnavailable):
     default_message = "The database is not reachable; nothing was lost, try again shortly."
 
 
+class Busy(ServiceUnavailable):
+    """Overload: no database connection came free within the pool's short wait. Said at once, instead of an
+    internal error after half a minute; the request did nothing and may be sent again."""
+
+    code = "busy"
+    default_message = "The server is busy; nothing was stored. Try again in a moment."
+
+
 class LLMError(ServiceUnavailable):
     """The LLM could not give a usable answer; callers fall back to degraded mode."""
 
@@ -191,6 +202,8 @@ def describe(exc: BaseException) -> SuflerError:
         error.status_code = exc.status_code
         error.code = _HTTP_CODES.get(exc.status_code, "http_error")
         return error
+    if isinstance(exc, PoolTimeout):
+        return Busy()
     if isinstance(exc, DataError):
         return InvalidInput("The text or number cannot be stored (a NUL character, or a number too large).")
     if _database_unreachable(exc):

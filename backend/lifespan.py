@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from backend.db import Database
+from backend.db.sealed import use_cipher
 from backend.domain.accounts.open_sockets import OpenSockets
 from backend.domain.accounts.services import AccountService
 from backend.domain.accounts.throttle import LoginThrottle
@@ -33,10 +34,17 @@ __all__ = ("running_services",)
 async def running_services(settings: Settings, url: str, copilot: Copilot | None = None) -> AsyncIterator[Services]:
     """Open everything the backend needs, in dependency order, and close it in reverse. ``copilot``: an already
     built co-pilot (tests share one engine; it is then not closed here)."""
-    db = Database(url, pool_size=settings.database.pool_size, connect_timeout=settings.database.connect_timeout)
+    db = Database(
+        url,
+        pool_size=settings.database.pool_size,
+        connect_timeout=settings.database.connect_timeout,
+        pool_timeout=settings.database.pool_timeout,
+    )
     built = None if copilot else await asyncio.to_thread(build_engine, settings)
     copilot = copilot or built.copilot  # type: ignore[union-attr]
-    clients = ClientService(db, settings.data_cipher())
+    cipher = settings.data_cipher()
+    use_cipher(cipher)  # contacts typed into free text are sealed with the same keys
+    clients = ClientService(db, cipher)
     hub = SessionHub(copilot, SessionStore(db), clients, idle_seconds=settings.sessions.idle_seconds, database_url=url)
 
     def broadcast(event: p.Event) -> None:
@@ -62,7 +70,7 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
         db=db,
         accounts=AccountService.from_settings(db, settings),
         login_throttle=LoginThrottle(),
-        open_sockets=OpenSockets(),
+        open_sockets=OpenSockets(db),
         clients=clients,
         copilot=copilot,
         hub=hub,
@@ -76,6 +84,7 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
     leads.start()
     await bots.start()
     call_log.start()
+    services.open_sockets.start()
     probe = asyncio.create_task(copilot.llm.probe())  # the LLM's state, without delaying start-up
     try:
         yield services
@@ -86,6 +95,7 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
         await leads.close()
         copilot.llm.recorders.remove(call_log.add)  # a shared co-pilot (tests) outlives this app
         await call_log.close()
+        await services.open_sockets.close()
         if built is not None:
             await built.aclose()
         await db.close()

@@ -7,9 +7,13 @@ without one). Every update is stored in PostgreSQL before its acknowledgement, a
 - Telegram webhook acknowledgement: POST an Update → 200 (sequential; a third of them ask for a human);
 - Telegram webhook → lead in the cockpit: POST "I want a salesperson" in a new chat → the `lead` event on an open
   /ws/cockpit (stored, handled, lead + outbox committed, NOTIFY, LISTEN, pushed);
-- the same two for the web widget: message → `ack`, and message → `lead` in the cockpit.
+- the same two for the web widget: message → `ack`, and message → `lead` in the cockpit;
+- a salesperson's fast path (observation → `fast_result`) idle, then while anonymous widget customers flood the
+  backend (a second run of the product with its default limits: several sockets on each of a few conversations,
+  every socket sending as fast as it can, and a burst of new conversations from one address) — the flood is
+  refused or answered within its budgets and the salesperson's p95 stays within 1.5x of idle.
 
-    .venv/bin/python bench/bot_bench.py [--updates 300] [--leads 100]
+    .venv/bin/python bench/bot_bench.py [--updates 300] [--leads 100] [--flood-seconds 15]
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import json
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -28,7 +33,7 @@ from websockets.asyncio.client import ClientConnection, connect
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.product import running_product
-from bench.socket_bench import token_for, until
+from bench.socket_bench import observe, open_socket, token_for, unique_observation, until
 from bench.stats import percentile
 from tests.fakes.telegram import FakeTelegram, text_update
 from tests.helpers import serving
@@ -95,7 +100,7 @@ async def widget_round(base: str, cockpit: ClientConnection, n: int) -> tuple[fl
         await chat.close()
 
 
-async def main(updates: int, leads: int) -> None:
+async def main(updates: int, leads: int, flood_seconds: float) -> None:
     fake = FakeTelegram()
     async with serving(fake) as tg_url:
         fake.url = tg_url
@@ -132,10 +137,96 @@ async def main(updates: int, leads: int) -> None:
     print(row("web widget message → ack", [a for a, _ in web], ""))
     print(row("web widget message → lead in a connected cockpit", [b for _, b in web], "p95 ≤ 1000 ms"))
 
+    idle, during, counts = await salesperson_under_flood(flood_seconds)
+    ratio = percentile(during, 95) / percentile(idle, 95)
+    print(row("salesperson fast path, idle", idle, ""))
+    print(row("salesperson fast path, during the widget flood", during, f"p95 ≤ 1.5x idle: {ratio:.2f}x"))
+    print("the flood: " + ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())))
+
+
+FLOOD_CONVERSATIONS = 4
+SOCKETS_PER_CONVERSATION = 3
+NEW_CHATS_AT_ONCE = 50
+
+
+async def new_conversation(base: str) -> str:
+    """A web conversation the customer has written in once; its id, as the widget keeps it."""
+    async with connect(base.replace("http://", "ws://") + "/bots/web", compression=None) as ws:
+        await ws.send(json.dumps({"type": "hello", "language": "pl"}))
+        while (frame := json.loads(await ws.recv()))["type"] != "welcome":
+            pass
+        await ws.send(json.dumps({"type": "message", "id": "first", "text": QUESTIONS[0]}))
+        while json.loads(await ws.recv())["type"] != "ack":
+            pass
+        return str(frame["conversation_id"])
+
+
+async def flooding_customer(base: str, conversation: str | None, stop: asyncio.Event, counts: dict[str, int]) -> None:
+    """One widget socket sending messages as fast as it can (not waiting for answers) until ``stop``."""
+    async with connect(base.replace("http://", "ws://") + "/bots/web", compression=None) as ws:
+        await ws.send(json.dumps({"type": "hello", "conversation_id": conversation, "language": "pl"}))
+
+        async def read() -> None:
+            async for raw in ws:
+                kind = json.loads(raw)["type"]
+                counts[kind] = counts.get(kind, 0) + 1
+
+        reader = asyncio.create_task(read())
+        n = 0
+        while not stop.is_set():
+            n += 1
+            await ws.send(json.dumps({"type": "message", "id": uuid.uuid4().hex, "text": f"{QUESTIONS[n % 2]} {n}"}))
+            counts["sent"] = counts.get("sent", 0) + 1
+            await asyncio.sleep(0.01)
+        reader.cancel()
+
+
+async def new_conversation_burst(base: str, counts: dict[str, int]) -> None:
+    async def one() -> None:
+        try:
+            async with connect(base.replace("http://", "ws://") + "/bots/web", compression=None) as ws:
+                await ws.send(json.dumps({"type": "hello", "language": "pl"}))
+                kind = json.loads(await asyncio.wait_for(ws.recv(), 10))["type"]
+                counts[f"new chat: {kind}"] = counts.get(f"new chat: {kind}", 0) + 1
+        except Exception as exc:  # a refused handshake or a closed socket is the protection working
+            counts[f"new chat: {type(exc).__name__}"] = counts.get(f"new chat: {type(exc).__name__}", 0) + 1
+
+    await asyncio.gather(*(one() for _ in range(NEW_CHATS_AT_ONCE)))
+
+
+async def salesperson_under_flood(seconds: float) -> tuple[list[float], list[float], dict[str, int]]:
+    """The fast path idle, then during the flood, on a product run with its default widget limits."""
+    with tempfile.TemporaryDirectory() as tmp:
+        async with running_product(tmp, SUFLER_LLM_HOST="") as product:
+            token = await token_for(product.base, product.username, product.password)
+            ws = await open_socket(product.base, token)
+            for n in range(20):  # warm-up
+                await observe(ws, unique_observation(n), "fast_result")
+            idle = [(await observe(ws, unique_observation(100 + n), "fast_result"))[0] for n in range(100)]
+            conversations = [await new_conversation(product.base) for _ in range(FLOOD_CONVERSATIONS)]
+            stop, counts = asyncio.Event(), {}
+            flood = [
+                asyncio.create_task(flooding_customer(product.base, conversation, stop, counts))
+                for conversation in conversations
+                for _ in range(SOCKETS_PER_CONVERSATION)
+            ]
+            await new_conversation_burst(product.base, counts)
+            during: list[float] = []
+            ends = time.monotonic() + seconds
+            n = 0
+            while time.monotonic() < ends:
+                n += 1
+                during.append((await observe(ws, unique_observation(1000 + n), "fast_result"))[0])
+            stop.set()
+            await asyncio.gather(*flood, return_exceptions=True)
+            await ws.close()
+    return idle, during, counts
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--updates", type=int, default=300)
     parser.add_argument("--leads", type=int, default=100)
+    parser.add_argument("--flood-seconds", type=float, default=15.0)
     args = parser.parse_args()
-    asyncio.run(main(args.updates, args.leads))
+    asyncio.run(main(args.updates, args.leads, args.flood_seconds))

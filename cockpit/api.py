@@ -29,7 +29,7 @@ __all__ = ("BackendError", "ClientFiles", "CockpitLink", "TeamReview", "login", 
 
 OnEvent = Callable[[dict[str, Any]], Awaitable[None]]
 # Errors after which the same message may succeed later; any other error refuses the message as it is.
-TRANSIENT_ERRORS = frozenset({"database_unavailable", "service_unavailable", "internal_error", "rate_limited"})
+TRANSIENT_ERRORS = frozenset({"database_unavailable", "service_unavailable", "internal_error", "rate_limited", "busy"})
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)  # seconds between reconnect attempts, the last one repeating
 POLICY_VIOLATION = 1008
 RESEND_AFTER = 1.0  # seconds before resending a message the backend could not store

@@ -83,6 +83,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "pl": "Nie wysłano — wiadomość jest za długa; skróć ją i wyślij ponownie.",
         "en": "Not sent — the message is too long; shorten it and send again.",
     },
+    "error_busy": {
+        "pl": "Serwer jest chwilowo przeciążony — nic nie przepadło, zaraz wyślę ponownie.",
+        "en": "The server is briefly overloaded — nothing is lost, sending again shortly.",
+    },
     "error_rate_limited": {
         "pl": "Za dużo wiadomości naraz — chwila przerwy, zaraz wyślę ponownie.",
         "en": "Too many messages at once — pausing briefly, sending again shortly.",

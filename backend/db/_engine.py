@@ -21,19 +21,26 @@ def asyncpg_dsn(url: str) -> str:
 class Database:
     """The engine and session factory of one process; opened and closed by the app's lifespan."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, connect_timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, connect_timeout: float = 5.0, pool_timeout: float = 3.0
+    ) -> None:
         self.url = url
         # pre_ping: after a database restart, stale pooled connections are replaced instead of failing a request.
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
+            pool_timeout=pool_timeout,  # then errors.Busy: shed load early (see DatabaseSettings.pool_timeout)
             pool_pre_ping=True,
             connect_args={"timeout": connect_timeout},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # For the cockpit's hot path: one statement, one round trip (no BEGIN/COMMIT, no ping), see `statement`.
         self._autocommit = create_async_engine(
-            url, pool_size=pool_size, isolation_level="AUTOCOMMIT", connect_args={"timeout": connect_timeout}
+            url,
+            pool_size=pool_size,
+            pool_timeout=pool_timeout,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"timeout": connect_timeout},
         )
         for engine in (self.engine, self._autocommit):
             instrument_database(engine)  # statements as spans, when tracing is on

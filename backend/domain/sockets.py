@@ -13,9 +13,10 @@ from typing import Any
 from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
-__all__ = ("POLICY_VIOLATION", "RateBucket", "RatesByKey", "SocketOutbox", "frames")
+__all__ = ("POLICY_VIOLATION", "TRY_AGAIN_LATER", "RateBucket", "RatesByKey", "SocketOutbox", "frames")
 
 POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013  # overload (RFC 6455's registry): the client reconnects after a pause
 
 
 class RateBucket:

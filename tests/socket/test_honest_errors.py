@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 import uuid
 
 import pytest
@@ -147,3 +149,31 @@ async def test_a_socket_that_asks_without_reading_is_closed_and_memory_stays_bou
     async with asyncio.timeout(10):  # and the server lets the socket go once it has read what was sent
         while backend.services.hub.peers:  # noqa: ASYNC110 - polling what the server holds
             await asyncio.sleep(0.05)
+
+
+async def test_no_free_database_connection_is_a_quick_typed_busy_and_nothing_stored(backend: Backend) -> None:
+    """Overload: every pooled connection taken. Answered `busy` within the pool's short wait (not
+    internal_error after 30 s, not a closed socket), the observation not stored, and served again once free."""
+    db = backend.services.db
+    async with backend.cockpit() as cockpit, contextlib.AsyncExitStack() as held:
+        session = await cockpit.open_new_client(f"Klient {uuid.uuid4().hex[:6]}")
+        for engine in (db.engine, db._autocommit):  # each pool: its size plus its overflow, all checked out
+            for _ in range(engine.pool.size() + engine.pool._max_overflow):  # type: ignore[attr-defined]
+                await held.enter_async_context(engine.connect())
+        started = time.monotonic()
+        cmid = await cockpit.observe("Pyta o leasing")
+        refused = await cockpit.next("error")
+        waited = time.monotonic() - started
+        async with backend.http() as http:
+            listed = await http.get("/clients/")
+        await held.aclose()  # the load passes
+        again = await cockpit.observe("Pyta o leasing", client_message_id=cmid)
+        assert (await cockpit.next("ack"))["client_message_id"] == again
+    assert refused["code"] == "busy" and refused["client_message_id"] == cmid, refused
+    assert waited < backend.services.settings.database.pool_timeout + 2
+    assert listed.status_code == 503 and listed.json()["error"]["code"] == "busy"
+    async with backend.db.sessions() as db_session:
+        stored = await db_session.scalars(
+            select(Interaction.user_input).where(Interaction.session_id == session["session_id"])
+        )
+        assert stored.all() == ["Pyta o leasing"]  # once: the busy attempt stored nothing

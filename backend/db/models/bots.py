@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db._base import Base, IdMixin, TimestampsMixin
+from backend.db.sealed import SealedJSON
 
 
 class BotUpdate(Base):
@@ -48,7 +49,8 @@ class BotConversation(IdMixin, TimestampsMixin, Base):
 
     channel: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(128))
-    transcript: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # What was said; contacts typed into a line are sealed (backend/db/sealed.py).
+    transcript: Mapped[list[Any]] = mapped_column(SealedJSON(("text",)), server_default=text("'[]'::jsonb"))
     collected: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     human_active: Mapped[bool] = mapped_column(Boolean, server_default=false())
     lead_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("leads.id", ondelete="SET NULL"))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db._base import Base, IdMixin, TimestampsMixin
 from backend.db.models.users import enum_column
+from backend.db.sealed import SealedJSON
 
 
 class LeadStatus(StrEnum):
@@ -30,7 +31,7 @@ class Lead(IdMixin, TimestampsMixin, Base):
 
     channel: Mapped[str] = mapped_column(String(32))
     external_conversation_id: Mapped[str] = mapped_column(String(128))
-    transcript: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    transcript: Mapped[list[Any]] = mapped_column(SealedJSON(("text",)), server_default=text("'[]'::jsonb"))
     # Name, contact (with consent), qualification answers, key facts, the engine's first archetype guess.
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     status: Mapped[LeadStatus] = mapped_column(

@@ -311,6 +311,8 @@ class BotService:
             if row is None or row.processed_at is not None:
                 return
             event = channel.read(row.payload)
+            # Handled, the raw update goes (it holds the sender's names, phone, words); the row stays for dedup.
+            row.payload = {}
             if event.conversation is None:
                 row.processed_at = datetime.now(UTC)
                 return
@@ -330,8 +332,6 @@ class BotService:
             row.processed_at = datetime.now(UTC)
             if turn is not None:
                 self._queue(session, channel.name, event.conversation, turn.replies, "bot")
-            if event.kind == "contact":  # the phone number lives on encrypted in the collected data only
-                row.payload = {"contact_removed": True}
         if handed_over and new_lead:
             metrics.LEADS_CREATED.labels(channel.name).inc()
         if handed_over:

@@ -15,14 +15,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import structlog
 from sqlalchemy import func, select, text, update
 
 from backend import metrics
 from backend.crypto import DataCipher
-from backend.db import Database, asyncpg_dsn
+from backend.db import Database
 from backend.db.models import ClientSession, Lead, LeadStatus, OutboxMessage
+from backend.db.notifications import listen
 from backend.domain.audit import add_entry
 from backend.domain.clients import ClientService
 from backend.domain.protocol import cockpit as p
@@ -70,7 +70,10 @@ class LeadFeed:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._publish_loop())]
+        self._tasks = [
+            asyncio.create_task(listen(self.db.url, CHANNEL, self._notified)),
+            asyncio.create_task(self._publish_loop()),
+        ]
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -114,23 +117,6 @@ class LeadFeed:
 
     # ---- receiving (every process) -------------------------------------------------------------------------
 
-    async def _listen(self) -> None:
-        dsn = asyncpg_dsn(self.db.url)
-        while True:
-            try:
-                conn = await asyncpg.connect(dsn)
-            except (OSError, asyncpg.PostgresError):
-                await asyncio.sleep(POLL_SECONDS)
-                continue
-            lost = asyncio.Event()
-            conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
-            await conn.add_listener(CHANNEL, self._notified)
-            try:
-                await lost.wait()  # until the database connection drops; then listen again
-            finally:
-                with contextlib.suppress(Exception):
-                    await conn.close()
-
     async def relay_chat(self, channel: str, external_id: str, lines: list[dict[str, str]]) -> None:
         """New lines of a bot conversation, to the live sessions of the client its lead became (any process)."""
         async with self.db.transaction() as session:
@@ -148,7 +134,7 @@ class LeadFeed:
                     text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}
                 )
 
-    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _notified(self, payload: str) -> None:
         message = json.loads(payload)
         if message.get("event") == "chat":
             action = message.get("action", "said")

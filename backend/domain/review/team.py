@@ -17,6 +17,7 @@ from sqlalchemy import func, literal_column, select, true
 from backend.crypto import DataCipher
 from backend.db import Database
 from backend.db.models import Client, ClientSession, Feedback, Interaction, KnowledgeProposal, User
+from backend.db.sealed import unseal_json
 from backend.domain.audit import add_entry
 from backend.domain.protocol import cockpit as p
 from backend.errors import Conflict, NotFound
@@ -249,7 +250,7 @@ class TeamReview:
         redactor = Redactor(names)
         lines = []
         for r in await self._rated(_FOR_EXAMPLES):
-            move = r.move
+            move = unseal_json(r.move)
             if (positive_only and r.rating <= 0) or move is None:
                 continue
             analysis = {"archetype": r.archetype or "", "indicators": indicator_values(r.indicators)}
@@ -291,12 +292,13 @@ class TeamReview:
             r = rated.get(sid)
             if r is None or r.move is None:
                 continue
+            move = unseal_json(r.move)
             found.append(
                 {
                     "suggestion_id": sid,
-                    "kind": r.move["kind"],
-                    "text": redactor.text(r.move["text"]),
-                    "why": redactor.text(r.move["why"]),
+                    "kind": move["kind"],
+                    "text": redactor.text(move["text"]),
+                    "why": redactor.text(move["why"]),
                     "observation": redactor.text(r.observation),
                     "language": r.language or "pl",
                     "archetype": r.archetype or "",

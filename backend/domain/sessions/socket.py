@@ -19,8 +19,8 @@ from backend.domain.clients.schemas import ClientIn
 from backend.domain.leads.feed import LeadFeed
 from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.live import LiveSession, SessionHub
-from backend.domain.sockets import POLICY_VIOLATION, RateBucket, RatesByKey, SocketOutbox, frames
-from backend.errors import InvalidInput, NotAuthenticated, RateLimited, SuflerError, describe
+from backend.domain.sockets import POLICY_VIOLATION, TRY_AGAIN_LATER, RateBucket, RatesByKey, SocketOutbox, frames
+from backend.errors import InvalidInput, NotAuthenticated, RateLimited, ServiceUnavailable, SuflerError, describe
 from backend.services import ServicesDep
 from backend.tracing import tracer
 
@@ -46,7 +46,11 @@ async def cockpit_socket(socket: WebSocket[Any, Any, Any], services: ServicesDep
         await socket.close(code=POLICY_VIOLATION, reason="foreign origin")
         return
     await socket.accept()
-    user = await _authenticate(socket, services)
+    try:
+        user = await _authenticate(socket, services)
+    except ServiceUnavailable as exc:  # overloaded or no database: "try again later", which the cockpit does
+        await socket.close(code=TRY_AGAIN_LATER, reason=exc.code)
+        return
     if user is None:
         await socket.close(code=POLICY_VIOLATION, reason="not authenticated")
         return
@@ -114,7 +118,12 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], services: ServicesDep)
         return None
     try:
         user: User = await services.accounts.authenticate(token)
-    except SuflerError:
+    except Exception as exc:
+        error = describe(exc)
+        if isinstance(error, ServiceUnavailable):
+            raise error from exc
+        if type(error) is SuflerError:  # not a refusal: a fault, logged as one
+            raise
         return None
     return None if user.must_change_password else user  # a reset password is changed first
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, literal, select, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import insert
 
 from backend.db import Database
 from backend.db.models import BotConversation, Client, ClientSession, Feedback, Interaction, Lead
@@ -184,7 +184,7 @@ class SessionStore:
 
     async def save_response(self, interaction_id: int, response: p.StoredResponse) -> None:
         """Merge the parts set in ``response`` into the interaction's ai_response (merging twice changes nothing)."""
-        parts = literal(response.as_json(), JSONB)
+        parts = literal(response.as_json(), Interaction.ai_response.type)  # sealed like the column
         merged = func.coalesce(Interaction.ai_response, func.jsonb_build_object()).op("||")(parts)
         await self.db.statement(update(Interaction).where(Interaction.id == interaction_id).values(ai_response=merged))
 
