@@ -121,10 +121,12 @@ class CopilotEngine:
     def fast_result(self, state: Beliefs, observation: str) -> FastResult:
         """One observation read into ``state`` (beliefs, cues, knowledge), and what the screen shows now."""
         text = normalize(observation)
-        vector = self.embedder.embed([observation])[0]
         state.observations += 1
         language = guess_language(observation)
         trusted = language in self._model_languages
+        # A note in a language the embedding model does not read is not embedded at all: its similarities only
+        # added false neighbours (bench/fast_path_eval.py), and the embedding is most of the fast path's CPU.
+        vector = self.embedder.embed([observation])[0] if trusted or self.untrusted_similarity > 0 else None
 
         words = read(text, self.lemmas)  # once for the three keyword sets
         cue_hits = self._cue_keywords.hits(words)
