@@ -59,7 +59,7 @@ class DatabaseSettings(_Section):
     pool_size: int = Field(default=10, ge=1, le=200, description="Connections kept open per process.")
     connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a connection.")
     pool_timeout: float = Field(
-        default=3.0,
+        default=10.0,
         gt=0,
         description="Seconds a request waits for a free pooled connection before it is answered `busy` (load "
         "shedding: a quick typed answer instead of an internal error after SQLAlchemy's default 30 s).",

@@ -80,6 +80,8 @@ async def until(ws: ClientConnection, event_type: str) -> dict[str, object]:
         event: dict[str, object] = json.loads(await asyncio.wait_for(ws.recv(), 60))
         if event["type"] == event_type:
             return event
+        if event["type"] == "error":  # a refusal is a result too: say it instead of waiting for what never comes
+            raise RuntimeError(f"the backend answered {event['code']}: {event['message']}")
 
 
 async def observe(ws: ClientConnection, text: str, *wanted: str) -> list[float]:
@@ -110,7 +112,7 @@ BACKEND_PID: list[int] = [0]
 def row(label: str, timings: list[float]) -> str:
     return (
         f"{label:<44} {len(timings):>6} {statistics.median(timings):>8.1f} "
-        f"{percentile(timings, 95):>8.1f} {percentile(timings, 99):>8.1f}"
+        f"{percentile(timings, 95):>8.1f} {percentile(timings, 99):>8.1f} {max(timings):>8.1f}"
     )
 
 
@@ -176,7 +178,7 @@ def plain_answer(request: dict[str, Any]) -> str:
 
 
 async def main(sockets: int, duration: float, sequential: int, rounds: int, intervals: list[float]) -> None:
-    header = f"{'measurement':<44} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+    header = f"{'measurement':<44} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
     with tempfile.TemporaryDirectory() as tmp:
         # One benchmark user stands for many salespeople: no per-socket message limit in the way of the measurement.
         async with running_product(tmp, SUFLER_LLM_HOST="", SUFLER_SESSIONS_MESSAGE_BURST="1000000") as product:

@@ -22,7 +22,7 @@ class Database:
     """The engine and session factory of one process; opened and closed by the app's lifespan."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, connect_timeout: float = 5.0, pool_timeout: float = 3.0
+        self, url: str, *, pool_size: int = 10, connect_timeout: float = 5.0, pool_timeout: float = 10.0
     ) -> None:
         self.url = url
         # pre_ping: after a database restart, stale pooled connections are replaced instead of failing a request.

@@ -23,6 +23,7 @@ from backend.domain.copilot.copilot import Copilot
 from backend.domain.engine.rules import RuleStore
 from backend.services import Services, services_of
 from backend.settings import (
+    DatabaseSettings,
     LLMSettings,
     MetricsSettings,
     PackSettings,
@@ -80,6 +81,7 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
         widget: WidgetSettings | None = None,
         sessions: SessionSettings | None = None,
         metrics: MetricsSettings | None = None,
+        database: DatabaseSettings | None = None,
         username: str | None = None,
         pack_dir: Path | None = None,
         **llm: object,
@@ -106,6 +108,7 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
                     "pack": pack,
                     "sessions": sessions,
                     "metrics": metrics,
+                    "database": database,
                 }
                 app_settings = settings.model_copy(update={k: v for k, v in sections.items() if v is not None})
                 app = create_app(app_settings, database_url=url, copilot=copilot)

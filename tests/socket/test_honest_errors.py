@@ -17,7 +17,8 @@ from websockets.exceptions import ConnectionClosed
 
 from backend.db.models import Interaction
 from backend.runtime import SOCKET_OPTIONS
-from tests.socket.conftest import Backend
+from backend.settings import DatabaseSettings
+from tests.socket.conftest import Backend, StartBackend
 from tests.socket.test_web_widget import widget
 
 NESTED = "[" * 5000 + "]" * 5000
@@ -151,9 +152,16 @@ async def test_a_socket_that_asks_without_reading_is_closed_and_memory_stays_bou
             await asyncio.sleep(0.05)
 
 
-async def test_no_free_database_connection_is_a_quick_typed_busy_and_nothing_stored(backend: Backend) -> None:
-    """Overload: every pooled connection taken. Answered `busy` within the pool's short wait (not
-    internal_error after 30 s, not a closed socket), the observation not stored, and served again once free."""
+async def test_no_free_database_connection_is_a_quick_typed_busy_and_nothing_stored(
+    start_backend: StartBackend,
+) -> None:
+    """Overload: every pooled connection taken. Answered `busy` within the pool's wait (not internal_error
+    after 30 s, not a closed socket), the observation not stored, and served again once free."""
+    async with start_backend(database=DatabaseSettings(pool_timeout=0.5)) as backend:
+        await busy_and_back(backend)
+
+
+async def busy_and_back(backend: Backend) -> None:
     db = backend.services.db
     async with backend.cockpit() as cockpit, contextlib.AsyncExitStack() as held:
         session = await cockpit.open_new_client(f"Klient {uuid.uuid4().hex[:6]}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from backend.crypto import DataCipher
 from backend.db import Database
@@ -123,10 +123,12 @@ class ClientService:
         return int(row[0])
 
     async def set_archetype(self, client_id: int, archetype: str) -> None:
-        async with self.db.transaction() as session:
-            client = await session.get(Client, client_id)
-            if client is not None and client.archetype != archetype:
-                client.archetype = archetype
+        # One idempotent statement, one round trip: it runs after many observations (the leader is remembered).
+        await self.db.statement(
+            update(Client)
+            .where(Client.id == client_id, Client.archetype.is_distinct_from(archetype))
+            .values(archetype=archetype)
+        )
 
     async def sessions(self, client_id: int, user: User) -> Sequence[ClientSession]:
         await self.get(client_id, user)
