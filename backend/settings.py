@@ -257,6 +257,12 @@ class WidgetSettings(_Section):
         ge=1,
         description="Widget messages one address may send at once over all its chats (then a tenth of that per s).",
     )
+    connections_per_address: int = Field(
+        default=30,
+        ge=1,
+        description="Widget sockets one address may open at once, reconnects included (then one every 2 s); "
+        "beyond it the handshake is refused.",
+    )
 
     def allows(self, origin: str | None) -> bool:
         return self.allowed_origins == "*" or (origin is not None and origin in self.allowed_origins.split(","))

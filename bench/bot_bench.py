@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -112,6 +113,7 @@ async def main(updates: int, leads: int, flood_seconds: float) -> None:
             # Every widget chat of the benchmark comes from this one address: lift the per-address limits.
             "SUFLER_WIDGET_NEW_CHATS_PER_ADDRESS": "100000",
             "SUFLER_WIDGET_MESSAGES_PER_ADDRESS": "100000",
+            "SUFLER_WIDGET_CONNECTIONS_PER_ADDRESS": "100000",
         }
         with tempfile.TemporaryDirectory() as tmp:
             async with running_product(tmp, **env) as product:
@@ -162,23 +164,33 @@ async def new_conversation(base: str) -> str:
 
 
 async def flooding_customer(base: str, conversation: str | None, stop: asyncio.Event, counts: dict[str, int]) -> None:
-    """One widget socket sending messages as fast as it can (not waiting for answers) until ``stop``."""
-    async with connect(base.replace("http://", "ws://") + "/bots/web", compression=None) as ws:
-        await ws.send(json.dumps({"type": "hello", "conversation_id": conversation, "language": "pl"}))
+    """One widget client sending messages as fast as it can (not waiting for answers) until ``stop``, opening the
+    conversation again whenever the backend closes its socket — as an attacker would."""
+    n = 0
+    while not stop.is_set():
+        try:
+            async with connect(base.replace("http://", "ws://") + "/bots/web", compression=None) as ws:
+                await ws.send(json.dumps({"type": "hello", "conversation_id": conversation, "language": "pl"}))
 
-        async def read() -> None:
-            async for raw in ws:
-                kind = json.loads(raw)["type"]
-                counts[kind] = counts.get(kind, 0) + 1
+                async def read(ws: ClientConnection = ws) -> None:
+                    async for raw in ws:
+                        kind = json.loads(raw)["type"]
+                        counts[kind] = counts.get(kind, 0) + 1
 
-        reader = asyncio.create_task(read())
-        n = 0
-        while not stop.is_set():
-            n += 1
-            await ws.send(json.dumps({"type": "message", "id": uuid.uuid4().hex, "text": f"{QUESTIONS[n % 2]} {n}"}))
-            counts["sent"] = counts.get("sent", 0) + 1
-            await asyncio.sleep(0.01)
-        reader.cancel()
+                reader = asyncio.create_task(read())
+                try:
+                    while not stop.is_set():
+                        n += 1
+                        text = f"{QUESTIONS[n % 2]} {n}"
+                        await ws.send(json.dumps({"type": "message", "id": uuid.uuid4().hex, "text": text}))
+                        counts["sent"] = counts.get("sent", 0) + 1
+                        await asyncio.sleep(0.01)
+                finally:
+                    reader.cancel()
+                    await asyncio.gather(reader, return_exceptions=True)
+        except (ConnectionClosed, OSError, InvalidStatus):
+            counts["closed by the backend"] = counts.get("closed by the backend", 0) + 1
+            await asyncio.sleep(0.05)
 
 
 async def new_conversation_burst(base: str, counts: dict[str, int]) -> None:
@@ -197,7 +209,8 @@ async def new_conversation_burst(base: str, counts: dict[str, int]) -> None:
 async def salesperson_under_flood(seconds: float) -> tuple[list[float], list[float], dict[str, int]]:
     """The fast path idle, then during the flood, on a product run with its default widget limits."""
     with tempfile.TemporaryDirectory() as tmp:
-        async with running_product(tmp, SUFLER_LLM_HOST="") as product:
+        # The widget's limits as shipped; the salesperson's own message limit lifted (typing as fast as a benchmark).
+        async with running_product(tmp, SUFLER_LLM_HOST="", SUFLER_SESSIONS_MESSAGE_BURST="1000000") as product:
             token = await token_for(product.base, product.username, product.password)
             ws = await open_socket(product.base, token)
             for n in range(20):  # warm-up

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from backend.db.models import BotUpdate, Lead
 from backend.settings import WidgetSettings
@@ -228,3 +228,16 @@ async def _acks_or_errors(chat: Widget, count: int) -> list[dict[str, Any]]:
         if frame["type"] in ("ack", "error"):
             got.append(frame)
     return got
+
+
+async def test_a_socket_that_floods_on_after_its_refusals_is_closed(backend: Backend) -> None:
+    async with widget(backend) as chat:
+        for n in range(60):  # nobody types that fast: the burst (20), then refusals, then the socket is closed
+            await chat.say(f"pytanie {n}")
+        frames: list[dict[str, Any]] = []
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                frames.append(json.loads(await asyncio.wait_for(chat.ws.recv(), WAIT)))
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    # Closed, not served: at most the burst acknowledged; refusals still queued when it closed are dropped.
+    assert sum(f["type"] == "ack" for f in frames) <= 22 and len(frames) < 60
