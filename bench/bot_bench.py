@@ -13,7 +13,7 @@ without one). Every update is stored in PostgreSQL before its acknowledgement, a
   every socket sending as fast as it can, and a burst of new conversations from one address) — the flood is
   refused or answered within its budgets and the salesperson's p95 stays within 1.5x of idle.
 
-    .venv/bin/python bench/bot_bench.py [--updates 300] [--leads 100] [--flood-seconds 15]
+    .venv/bin/python bench/bot_bench.py [--updates 300] [--leads 100] [--flood-seconds 15] [--flood-messages N]
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ async def widget_round(base: str, cockpit: ClientConnection, n: int) -> tuple[fl
         await chat.close()
 
 
-async def main(updates: int, leads: int, flood_seconds: float) -> None:
+async def main(updates: int, leads: int, flood_seconds: float, flood_messages: int | None) -> None:
     fake = FakeTelegram()
     async with serving(fake) as tg_url:
         fake.url = tg_url
@@ -139,7 +139,7 @@ async def main(updates: int, leads: int, flood_seconds: float) -> None:
     print(row("web widget message → ack", [a for a, _ in web], ""))
     print(row("web widget message → lead in a connected cockpit", [b for _, b in web], "p95 ≤ 1000 ms"))
 
-    idle, during, counts = await salesperson_under_flood(flood_seconds)
+    idle, during, counts = await salesperson_under_flood(flood_seconds, flood_messages)
     ratio = percentile(during, 95) / percentile(idle, 95)
     print(row("salesperson fast path, idle", idle, ""))
     print(row("salesperson fast path, during the widget flood", during, f"p95 ≤ 1.5x idle: {ratio:.2f}x"))
@@ -163,9 +163,12 @@ async def new_conversation(base: str) -> str:
         return str(frame["conversation_id"])
 
 
-async def flooding_customer(base: str, conversation: str | None, stop: asyncio.Event, counts: dict[str, int]) -> None:
-    """One widget client sending messages as fast as it can (not waiting for answers) until ``stop``, opening the
-    conversation again whenever the backend closes its socket — as an attacker would."""
+async def flooding_customer(
+    base: str, conversation: str | None, stop: asyncio.Event, counts: dict[str, int], messages: int | None
+) -> None:
+    """One widget client sending messages as fast as it can (not waiting for answers) until ``stop`` or until it has
+    sent ``messages``, opening the conversation again whenever the backend closes its socket — as an attacker
+    would. Having sent its messages it keeps the socket open (the answers still come)."""
     n = 0
     while not stop.is_set():
         try:
@@ -180,6 +183,9 @@ async def flooding_customer(base: str, conversation: str | None, stop: asyncio.E
                 reader = asyncio.create_task(read())
                 try:
                     while not stop.is_set():
+                        if messages is not None and n >= messages:
+                            await stop.wait()
+                            break
                         n += 1
                         text = f"{QUESTIONS[n % 2]} {n}"
                         await ws.send(json.dumps({"type": "message", "id": uuid.uuid4().hex, "text": text}))
@@ -206,7 +212,9 @@ async def new_conversation_burst(base: str, counts: dict[str, int]) -> None:
     await asyncio.gather(*(one() for _ in range(NEW_CHATS_AT_ONCE)))
 
 
-async def salesperson_under_flood(seconds: float) -> tuple[list[float], list[float], dict[str, int]]:
+async def salesperson_under_flood(
+    seconds: float, messages: int | None
+) -> tuple[list[float], list[float], dict[str, int]]:
     """The fast path idle, then during the flood, on a product run with its default widget limits."""
     with tempfile.TemporaryDirectory() as tmp:
         # The widget's limits as shipped; the salesperson's own message limit lifted (typing as fast as a benchmark).
@@ -219,7 +227,7 @@ async def salesperson_under_flood(seconds: float) -> tuple[list[float], list[flo
             conversations = [await new_conversation(product.base) for _ in range(FLOOD_CONVERSATIONS)]
             stop, counts = asyncio.Event(), {}
             flood = [
-                asyncio.create_task(flooding_customer(product.base, conversation, stop, counts))
+                asyncio.create_task(flooding_customer(product.base, conversation, stop, counts, messages))
                 for conversation in conversations
                 for _ in range(SOCKETS_PER_CONVERSATION)
             ]
@@ -241,5 +249,11 @@ if __name__ == "__main__":
     parser.add_argument("--updates", type=int, default=300)
     parser.add_argument("--leads", type=int, default=100)
     parser.add_argument("--flood-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--flood-messages",
+        type=int,
+        default=None,
+        help="messages per flooding client (default: no end, as fast as it can)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.updates, args.leads, args.flood_seconds))
+    asyncio.run(main(args.updates, args.leads, args.flood_seconds, args.flood_messages))

@@ -14,6 +14,8 @@ from backend.tracing import configure_tracing, disable_tracing, flush_tracing
 from tests.socket.conftest import StartBackend
 
 OBSERVATION = "Klient Zbigniew Brzęczyszczykiewicz, tel. 600 123 456, pyta o leasing na firmę"
+# The English one is embedded and searched in Qdrant (a Polish note is not: the default model does not read it).
+ENGLISH = "Zbigniew, phone 600 123 456, asks about leasing through his company"
 
 
 @pytest.fixture
@@ -35,8 +37,10 @@ async def test_an_observation_is_traced_without_personal_data(
     async with start_backend() as backend:
         async with backend.cockpit() as c:
             session = await c.open_new_client("Zbigniew Brzęczyszczykiewicz", "zbyszek@example.com")
-            await c.observe(OBSERVATION)
-            await c.next("moves")
+            for note in (OBSERVATION, ENGLISH):
+                cmid = await c.observe(note)
+                ack = await c.next("ack", client_message_id=cmid)
+                await c.next("moves", interaction_id=ack["interaction_id"])
         async with backend.http() as http:
             answer = await http.get(f"/clients/{session['client']['id']}")
     recorded = finished(spans)
