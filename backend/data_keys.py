@@ -21,6 +21,7 @@ from backend.db.sealed import SEALED, contacts_in, use_cipher
 __all__ = ("MissingDataKeys", "Rotated", "check_readable", "rotate")
 
 BATCH = 500
+SAMPLED_OBSERVATIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,11 @@ async def check_readable(db: Database, cipher: DataCipher) -> None:
         Client.contact_info.expression,
         Lead.data["contact"].astext,
         BotConversation.collected["contact"].astext,
-        # The first contact sealed into an observation's text (PostgreSQL's substring gives the regex's group).
-        func.substring(type_coerce(Interaction.user_input, Text), SEALED.pattern),
     ]
+    # The first contact sealed into an observation's text (PostgreSQL's substring gives the regex's group), of the
+    # newest observations only: every start runs this, and a whole-table regex scan grows with every note typed.
+    newest = select(Interaction.user_input).order_by(Interaction.id.desc()).limit(SAMPLED_OBSERVATIONS).subquery()
+    columns.append(func.substring(type_coerce(newest.c.user_input, Text), SEALED.pattern))
     async with db.sessions() as session:
         for column in columns:
             key_id = func.split_part(column, ":", 2)

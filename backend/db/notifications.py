@@ -1,6 +1,6 @@
-"""PostgreSQL LISTEN for one channel, for as long as the task runs: the way every backend process hears what
-another one announces (new leads, ended logins). Sending is ``SELECT pg_notify(channel, message)`` on any
-connection, in the transaction whose commit it announces."""
+"""PostgreSQL NOTIFY/LISTEN: the way every backend process hears what another one announces (new leads, ended
+logins). :func:`notify` sends in the transaction whose commit it announces (PostgreSQL delivers it at commit);
+:func:`listen` hears one channel for as long as its task runs."""
 
 from __future__ import annotations
 
@@ -10,12 +10,18 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db._engine import asyncpg_dsn
 
-__all__ = ("listen",)
+__all__ = ("listen", "notify")
 
 RETRY_SECONDS = 2.0
+
+
+async def notify(session: AsyncSession, channel: str, message: str) -> None:
+    await session.execute(text("SELECT pg_notify(:channel, :message)"), {"channel": channel, "message": message})
 
 
 async def listen(url: str, channel: str, on_message: Callable[[str], None]) -> None:

@@ -49,12 +49,8 @@ def contacts_in(text: str) -> bool:
 
 
 def seal(text: str) -> str:
-    if not contacts_in(text):
-        return text
-    cipher = _current()
-
     def one(match: re.Match[str]) -> str:
-        return match.group() if match.group("sealed") else f"\u27e6{cipher.encrypt(match.group())}\u27e7"
+        return match.group() if match.group("sealed") else f"\u27e6{_current().encrypt(match.group())}\u27e7"
 
     return _SPANS.sub(one, text)
 

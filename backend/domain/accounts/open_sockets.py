@@ -9,12 +9,12 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
-from sqlalchemy import text
 
 from backend.db import Database
-from backend.db.notifications import listen
+from backend.db.notifications import listen, notify
 
 __all__ = ("REVALIDATE_SECONDS", "OpenSockets")
 
@@ -56,40 +56,34 @@ class OpenSockets:
         self._sockets.pop(close, None)
 
     async def close_login(self, token: str, reason: str) -> None:
-        login = _login(token)
-        await self._close([c for c, (_, t) in self._sockets.items() if t == login], reason)
-        await self._announce({"login": login, "reason": reason})
+        await self._end({"login": _login(token), "reason": reason})
 
     async def close_user(self, user_id: int, reason: str, keep: str | None = None) -> None:
         """Close the user's sockets (but those of the login ``keep``, when given)."""
-        kept = _login(keep) if keep is not None else None
-        await self._close([c for c, (u, t) in self._sockets.items() if u == user_id and t != kept], reason)
-        await self._announce({"user": user_id, "keep": kept, "reason": reason})
+        await self._end({"user": user_id, "keep": _login(keep) if keep is not None else None, "reason": reason})
 
-    async def _close(self, closers: list[Close], reason: str) -> None:
-        for close in closers:
-            self._sockets.pop(close, None)
-        await asyncio.gather(*(close(reason) for close in closers), return_exceptions=True)
-
-    async def _announce(self, message: dict[str, object]) -> None:
+    async def _end(self, ending: dict[str, Any]) -> None:
+        """Close this process's sockets the ending names, then announce it to the others."""
+        await self._close(ending)
         if self.db is None:
             return
         try:
             async with self.db.transaction() as session:
-                await session.execute(
-                    text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": json.dumps(message)}
-                )
+                await notify(session, CHANNEL, json.dumps(ending))
         except Exception:  # the other processes' sockets then end at their next re-check
             log.warning("login_end_not_announced", exc_info=True)
 
-    def _heard(self, payload: str) -> None:
-        message = json.loads(payload)
-        if "login" in message:
-            closers = [c for c, (_, t) in self._sockets.items() if t == message["login"]]
+    async def _close(self, ending: dict[str, Any]) -> None:
+        if "login" in ending:
+            closers = [c for c, (_, t) in self._sockets.items() if t == ending["login"]]
         else:
-            user, kept = message["user"], message.get("keep")
-            closers = [c for c, (u, t) in self._sockets.items() if u == user and t != kept]
-        if closers:  # this process's own announcement comes back too, with its sockets already closed
-            task = asyncio.create_task(self._close(closers, str(message["reason"])))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            closers = [c for c, (u, t) in self._sockets.items() if u == ending["user"] and t != ending["keep"]]
+        for close in closers:
+            self._sockets.pop(close, None)
+        await asyncio.gather(*(close(str(ending["reason"])) for close in closers), return_exceptions=True)
+
+    def _heard(self, payload: str) -> None:
+        # This process's own announcement comes back too, with its sockets already closed: nothing to do then.
+        task = asyncio.create_task(self._close(json.loads(payload)))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)

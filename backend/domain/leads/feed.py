@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 from backend import metrics
 from backend.crypto import DataCipher
 from backend.db import Database
 from backend.db.models import ClientSession, Lead, LeadStatus, OutboxMessage
-from backend.db.notifications import listen
+from backend.db.notifications import listen, notify
 from backend.domain.audit import add_entry
 from backend.domain.clients import ClientService
 from backend.domain.protocol import cockpit as p
@@ -109,9 +109,7 @@ class LeadFeed:
             ).all()
             for row in rows:
                 message = json.dumps({"event": "lead", **row.payload})
-                await session.execute(
-                    text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}
-                )
+                await notify(session, CHANNEL, message)
                 row.delivered_at = datetime.now(UTC)
         return len(rows)
 
@@ -130,9 +128,7 @@ class LeadFeed:
                 message = json.dumps(
                     {"event": "chat", "client_id": client_id, **line, "text": clipped}, ensure_ascii=False
                 )
-                await session.execute(
-                    text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}
-                )
+                await notify(session, CHANNEL, message)
 
     def _notified(self, payload: str) -> None:
         message = json.loads(payload)
@@ -206,9 +202,7 @@ class LeadFeed:
             waited = ((lead.claimed_at or datetime.now(UTC)) - lead.created_at).total_seconds()
             metrics.LEAD_CLAIM_SECONDS.labels(lead.channel).observe(max(0.0, waited))
             message = json.dumps({"event": "lead_claimed", "lead_id": lead_id, "by": username})
-            await session.execute(
-                text("SELECT pg_notify(:channel, :message)"), {"channel": CHANNEL, "message": message}
-            )
+            await notify(session, CHANNEL, message)
             return seeded.id
 
 
