@@ -15,6 +15,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 from backend.domain.accounts import AuthController, AuthMiddleware, UserController
 from backend.domain.accounts.auth import PUBLIC_PATHS
 from backend.domain.audit import audit_log
+from backend.domain.bots.channels.meta import meta_verification, meta_webhook
 from backend.domain.bots.channels.telegram import telegram_webhook
 from backend.domain.bots.channels.web import web_socket, widget_demo, widget_script
 from backend.domain.clients import ClientController, SessionController
@@ -77,6 +78,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
             PackEditController,
             cockpit_socket,
             telegram_webhook,
+            meta_verification,
+            meta_webhook,
             web_socket,
             widget_script,
             widget_demo,

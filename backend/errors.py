@@ -45,6 +45,7 @@ __all__ = (
     "LLMError",
     "NotAuthenticated",
     "NotFound",
+    "OutsideWindow",
     "PasswordChangeRequired",
     "PermissionDenied",
     "ProtocolError",
@@ -157,6 +158,20 @@ class ChannelError(ServiceUnavailable):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+
+
+class OutsideWindow(ChannelError):
+    """More than 24 hours since the customer last wrote: this channel takes only an approved template now."""
+
+    status_code = 409
+    code = "outside_window"
+    default_message = (
+        "The customer last wrote more than 24 hours ago: this channel only allows an approved template now. "
+        "Reply by phone or e-mail."
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, permanent=True)
 
 
 class ConfigurationError(SuflerError):

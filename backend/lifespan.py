@@ -11,6 +11,7 @@ from backend.db.sealed import use_cipher
 from backend.domain.accounts.open_sockets import OpenSockets
 from backend.domain.accounts.services import AccountService
 from backend.domain.accounts.throttle import LoginThrottle
+from backend.domain.bots.channels.meta import meta_channels
 from backend.domain.bots.channels.telegram import TelegramChannel
 from backend.domain.bots.channels.web import WebChannel
 from backend.domain.bots.dialog import Dialog
@@ -54,6 +55,7 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
     channels: list[Channel | None] = [
         TelegramChannel.from_settings(settings.telegram),
         WebChannel(settings.widget) if settings.widget.enabled else None,
+        *meta_channels(settings),  # WhatsApp, Messenger, Instagram: those configured
     ]
     bots = BotService(
         db,

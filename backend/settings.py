@@ -236,6 +236,56 @@ class TelegramSettings(_Section):
     api_base: str = Field(default="https://api.telegram.org", description="Bot API base URL.")
 
 
+class GraphApiSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_GRAPH_API_", extra="ignore", frozen=True)
+
+    base: str = Field(
+        default="https://graph.facebook.com",
+        description="Meta Graph API base URL (WhatsApp, Messenger and Instagram replies go there).",
+    )
+    version: str = Field(default="v21.0", pattern=r"^v\d+\.\d+$", description="Graph API version in the path.")
+
+
+class _MetaChannelSettings(_Section):
+    """What every Meta channel needs: the webhook's verify token and app secret, and a token to reply with."""
+
+    verify_token: SecretStr | None = Field(
+        default=None, description="The Verify Token typed into the Meta app's webhook settings; unset: no channel."
+    )
+    app_secret: SecretStr | None = Field(
+        default=None, description="The Meta app's App Secret: every webhook POST must be signed with it."
+    )
+    access_token: SecretStr | None = Field(default=None, description="The token replies are sent with.")
+
+    def configured(self) -> bool:
+        return None not in (self.verify_token, self.app_secret, self.access_token)
+
+
+class WhatsAppSettings(_MetaChannelSettings):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_WHATSAPP_", extra="ignore", frozen=True)
+
+    phone_number_id: str | None = Field(
+        default=None, description="The WhatsApp Business phone number ID replies are sent from."
+    )
+    template: str | None = Field(
+        default=None,
+        description="An approved message template (name:language, e.g. follow_up:pl) sent when a salesperson "
+        "replies more than 24 hours after the customer last wrote; unset: such a reply is refused and the client "
+        "is marked 'reply by phone or e-mail'.",
+    )
+
+    def configured(self) -> bool:
+        return super().configured() and self.phone_number_id is not None
+
+
+class MessengerSettings(_MetaChannelSettings):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_MESSENGER_", extra="ignore", frozen=True)
+
+
+class InstagramSettings(_MetaChannelSettings):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_INSTAGRAM_", extra="ignore", frozen=True)
+
+
 class WidgetSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_WIDGET_", extra="ignore", frozen=True)
 
@@ -317,6 +367,10 @@ class Settings(_Section):
     sessions: SessionSettings = Field(default_factory=SessionSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
+    graph_api: GraphApiSettings = Field(default_factory=GraphApiSettings)
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
+    messenger: MessengerSettings = Field(default_factory=MessengerSettings)
+    instagram: InstagramSettings = Field(default_factory=InstagramSettings)
 
     @property
     def production(self) -> bool:

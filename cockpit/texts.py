@@ -70,6 +70,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "This client's observations must be stored first ({count} waiting) — a moment, reconnecting.",
     },
     "undelivered": {"pl": "⚠ Nie doręczono do klienta: ", "en": "⚠ Not delivered to the customer: "},
+    "template_sent": {
+        "pl": "Minęły 24 godziny od wiadomości klienta: zamiast tego wysłano zatwierdzony szablon — gdy klient "
+        "odpowie, możesz pisać dalej: ",
+        "en": "24 hours have passed since the customer wrote: the approved template was sent instead — once they "
+        "answer, you can write again: ",
+    },
+    "outside_window": {
+        "pl": "⚠ Nie wysłano — klient pisał ponad 24 godziny temu, a ten kanał na to nie pozwala. Zadzwoń lub "
+        "napisz e-mail: ",
+        "en": "⚠ Not sent — the customer wrote more than 24 hours ago and this channel does not allow it. Call or "
+        "e-mail them: ",
+    },
     "error_conflict": {"pl": "Ta sesja jest zakończona.", "en": "This session has ended."},
     "error_bad_request": {
         "pl": "Tego tekstu nie da się zapisać (zawiera niedozwolony znak) — popraw go i wyślij ponownie.",

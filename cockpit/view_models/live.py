@@ -208,8 +208,10 @@ def _fold(screen: Screen, event: dict[str, Any]) -> None:
     elif kind == "customer_channel":
         if event["action"] == "handed_back":
             screen.human_active = False
-        elif event["action"] == "undelivered":
-            screen.customer_chat.append(chat_line(event["speaker"], t(lang, "undelivered") + event["text"], lang))
+        elif event["action"] in ("undelivered", "template_sent", "outside_window"):
+            said = t(lang, event["action"]) + event["text"]
+            screen.customer_chat.append(chat_line(event["speaker"], said, lang))
+            screen.human_active = screen.human_active or event["action"] == "template_sent"
         else:
             screen.customer_chat.append(chat_line(event["speaker"], event["text"], lang))
             screen.human_active = screen.human_active or event["action"] == "replied"

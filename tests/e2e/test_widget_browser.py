@@ -28,7 +28,7 @@ async def test_a_customer_chats_on_the_demo_page(start_backend: StartBackend, br
         await box.fill("Jaki jest zasięg zimą?")
         await box.press("Enter")
         await expect(chat.get_by_text("Advice about", exact=False)).to_be_visible()
-        await chat.get_by_role("button", name="Porozmawiaj z doradcą").last.click()
+        await chat.get_by_role("button", name="Rozmowa z doradcą").last.click()
         await expect(chat.get_by_text("Przekazuję rozmowę doradcy", exact=False).first).to_be_visible()
         lead = await cockpit.next("lead", wait=10)
         assert lead["lead"]["channel"] == "web"

@@ -84,6 +84,7 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
         database: DatabaseSettings | None = None,
         username: str | None = None,
         pack_dir: Path | None = None,
+        meta: dict[str, object] | None = None,
         **llm: object,
     ) -> AsyncIterator[Backend]:
         url = database_url or migrated_db_url
@@ -102,7 +103,7 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
             token = (await accounts.login(name, PASSWORD)).token
             try:
                 pack = PackSettings(dir=pack_dir) if pack_dir is not None else None
-                sections = {
+                sections: dict[str, object] = {
                     "telegram": telegram,
                     "widget": widget,
                     "pack": pack,
@@ -110,6 +111,8 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
                     "metrics": metrics,
                     "database": database,
                 }
+                # meta: {"whatsapp": WhatsAppSettings(...), "graph_api": ...}, the Meta channels' sections
+                sections.update(meta or {})
                 app_settings = settings.model_copy(update={k: v for k, v in sections.items() if v is not None})
                 app = create_app(app_settings, database_url=url, copilot=copilot)
                 async with serving(app, port) as base:

@@ -51,7 +51,8 @@ TEXT = {
         "pl": "Napisz pytanie (np. o zasięg, ładowanie, leasing). „Doradca” — rozmowa z człowiekiem.",
         "en": "Ask a question (range, charging, leasing...). “Salesperson” — talk to a human.",
     },
-    "human_button": {"pl": "Porozmawiaj z doradcą", "en": "Talk to a salesperson"},
+    # Meta shows 20 characters of a button's title
+    "human_button": {"pl": "Rozmowa z doradcą", "en": "Ask a salesperson"},
     "contact_button": {"pl": "Udostępnij kontakt", "en": "Share my contact"},
     "handover": {
         "pl": "Przekazuję rozmowę doradcy — odezwie się wkrótce.",
@@ -60,6 +61,14 @@ TEXT = {
     "ask_contact": {
         "pl": "Jeśli chcesz, udostępnij numer telefonu przyciskiem poniżej — doradca oddzwoni.",
         "en": "If you like, share your phone number with the button below — the salesperson will call you.",
+    },
+    "ask_contact_typed": {
+        "pl": "Jeśli chcesz, napisz tu swój numer telefonu — doradca oddzwoni.",
+        "en": "If you like, type your phone number here — the salesperson will call you.",
+    },
+    "location_noted": {
+        "pl": "Dziękuję, zapisałem lokalizację — doradca ją zobaczy.",
+        "en": "Thank you, I have noted the location — the salesperson will see it.",
     },
     "contact_thanks": {
         "pl": "Dziękuję, {name}! Doradca skontaktuje się z Tobą.",
@@ -106,6 +115,7 @@ class BotReply:
     text: str
     buttons: tuple[tuple[str, str], ...] = ()  # (label, callback data)
     ask_contact: bool = False
+    template: bool = False  # send the channel's approved template instead (a reply outside the 24-hour window)
 
 
 @dataclass
@@ -134,6 +144,9 @@ class Dialog:
 
     def text_only(self, language: str) -> BotTurn:
         return BotTurn([BotReply(say("text_only", language))])
+
+    def location_noted(self, language: str) -> BotTurn:
+        return BotTurn([BotReply(say("location_noted", language))])
 
     def handover(self, language: str, reason: str, has_contact: bool) -> BotTurn:
         replies = [BotReply(say("handover", language))]

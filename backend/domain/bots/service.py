@@ -33,7 +33,7 @@ from backend.db.models import BotConversation, BotUpdate, Lead, OutboxMessage
 from backend.domain.bots.dialog import BotReply, BotTurn, Dialog
 from backend.domain.engine.engine import guess_language
 from backend.domain.sessions.store import chat_line
-from backend.errors import ChannelError, InvalidInput, NotFound
+from backend.errors import ChannelError, InvalidInput, NotFound, OutsideWindow
 
 __all__ = ("BotService", "Channel", "ChannelError", "CustomerEvent")
 
@@ -45,7 +45,7 @@ RETRY_DELAYS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0)  # seconds before
 SWEEP_SECONDS = 30.0  # how often stored events nobody is handling are looked for
 STALE_SECONDS = 60.0  # an event unprocessed this long is not being handled (its process is gone)
 CONTACT_SHARED = "📱 [contact shared]"
-CHAT_KINDS = ("text", "contact")  # what of a transcript a salesperson reads (not /start, not button codes)
+CHAT_KINDS = ("text", "contact", "location")  # what of a transcript a salesperson reads (not /start, not button codes)
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class CustomerEvent:
     name: str = ""  # the name given with a shared contact
     sender_name: str = ""  # the name the channel knows the customer by
     language: str = ""  # the customer's language when the channel knows it
+    at: float | None = None  # when the customer sent it (Unix seconds), when the channel says
 
 
 class Channel(Protocol):
@@ -118,6 +119,27 @@ class BotService:
         if stored is not None:
             self.schedule(channel, event_id, payload)
         return stored is not None
+
+    async def receive_many(self, channel: str, events: list[tuple[str, dict[str, Any]]]) -> int:
+        """Store a batch of events (one webhook body) in one transaction and schedule the new ones; returns how
+        many were new (Meta redelivers a body whose 200 it did not see)."""
+        if not events:
+            return 0
+        async with self.db.transaction() as session:
+            stored = set(
+                await session.scalars(
+                    insert(BotUpdate)
+                    .values([{"channel": channel, "event_id": event_id, "payload": p} for event_id, p in events])
+                    .on_conflict_do_nothing()
+                    .returning(BotUpdate.event_id)
+                )
+            )
+        metrics.BOT_UPDATES.labels(channel, "stored").inc(len(stored))
+        metrics.BOT_UPDATES.labels(channel, "duplicate").inc(len(events) - len(stored))
+        for event_id, payload in dict(events).items():  # a body naming one message twice: handled once
+            if event_id in stored:
+                self.schedule(channel, event_id, payload)
+        return len(stored)
 
     def schedule(self, channel: str, event_id: str, payload: dict[str, Any]) -> None:
         key = (channel, self.channel(channel).read(payload).conversation or "")
@@ -204,6 +226,7 @@ class BotService:
                 "text": reply.text,
                 "buttons": [list(button) for button in reply.buttons],
                 "ask_contact": reply.ask_contact,
+                "template": reply.template,
             }
             session.add(OutboxMessage(topic=REPLY, payload=payload))
 
@@ -266,9 +289,8 @@ class BotService:
                 key = (payload["channel"], payload["conversation"])
                 if key in waiting:  # an earlier reply of this chat waits: the order holds
                     continue
-                reply = BotReply(
-                    payload["text"], tuple((b[0], b[1]) for b in payload["buttons"]), payload["ask_contact"]
-                )
+                buttons = tuple((b[0], b[1]) for b in payload["buttons"])
+                reply = BotReply(payload["text"], buttons, payload["ask_contact"], payload.get("template", False))
                 try:
                     await self.channel(key[0]).send(key[1], [reply], sender=payload["sender"])
                 except (ChannelError, InvalidInput) as exc:
@@ -361,9 +383,11 @@ class BotService:
             collected["name"] = event.sender_name
         kind = event.kind
         transcript = list(convo.transcript)
-        if kind in ("text", "start", "help", "contact", "callback"):
-            said = CONTACT_SHARED if kind == "contact" else event.text
+        if kind in ("text", "start", "help", "contact", "callback", "location"):
+            said = {"contact": CONTACT_SHARED, "location": f"📍 {event.text}"}.get(kind, event.text)
             transcript.append({"from": "customer", "kind": kind, "text": said, "at": _now()})
+        if kind != "ignored":  # the customer wrote: a windowed channel (Meta's 24 hours) may answer until then
+            collected["customer_at"] = event.at if event.at is not None else time.time()
         turn: BotTurn | None
         if convo.human_active:
             turn = None  # a salesperson has taken over: the bot stays silent
@@ -384,6 +408,9 @@ class BotService:
             turn = await self.dialog.answer(customer_texts, collected)
             if turn.archetype:
                 collected["archetype"] = turn.archetype
+        elif kind == "location":
+            collected["location"] = self.cipher.encrypt(event.text)  # where a customer is, as a contact is kept
+            turn = self.dialog.location_noted(language)
         elif kind == "ignored":
             turn = None
         else:
@@ -428,15 +455,36 @@ class BotService:
             if changed.rowcount == 0:  # type: ignore[attr-defined]
                 raise NotFound(f"No {channel} conversation {external_id}.")
 
-    async def reply_as_human(self, channel: str, external_id: str, text: str) -> None:
-        """A salesperson's message to the customer: the bot stays silent from now on (until handed back)."""
-        self.channel(channel)  # InvalidInput when that channel is not configured
+    async def reply_as_human(self, channel: str, external_id: str, text: str) -> bool:
+        """A salesperson's message to the customer: the bot stays silent from now on (until handed back).
+
+        Past a windowed channel's window the text cannot be sent: its approved template goes instead (True is
+        returned), or, with none, :class:`OutsideWindow` is raised, nothing is queued and the lead is marked to be
+        answered by phone or e-mail."""
+        # A windowed channel (Meta's: 24 hours after the customer's last message) has window_seconds and template.
+        window = getattr(self.channel(channel), "window_seconds", None)  # InvalidInput: not configured
+        template = getattr(self.channel(channel), "template", None)
         async with self.db.transaction() as session:
             convo = await self._conversation(session, channel, external_id)
-            convo.human_active = True
-            convo.transcript = [*convo.transcript, {"from": "salesperson", "kind": "text", "text": text, "at": _now()}]
-            self._queue(session, channel, external_id, [BotReply(text)], "salesperson")
+            last = convo.collected.get("customer_at")
+            outside = window is not None and (last is None or time.time() - float(last) > window)
+            refused = outside and template is None
+            if refused:
+                reply_by = func.jsonb_build_object("reply_by", "phone_or_email")
+                await session.execute(
+                    update(Lead)
+                    .where(Lead.channel == channel, Lead.external_conversation_id == external_id)
+                    .values(data=Lead.data.op("||")(reply_by))
+                )
+            else:
+                convo.human_active = True
+                line = {"from": "salesperson", "kind": "text", "text": text, "at": _now()}
+                convo.transcript = [*convo.transcript, line]
+                self._queue(session, channel, external_id, [BotReply(text, template=outside)], "salesperson")
+        if refused:
+            raise OutsideWindow()
         self._replies_due.set()
+        return outside
 
     async def start_conversation(self, channel: str, external_id: str) -> None:
         async with self.db.transaction() as session:

@@ -416,10 +416,12 @@ class LeadEvent(_Event):
 class CustomerChannel(_Event):
     """What happened in the customer's chat with a bot (for a client who came from one): someone said something
     (``said``: the customer or the bot), a salesperson's reply was sent (``replied``), or the bot took over again
-    (``handed_back``), or a reply to the customer could not be delivered after every retry (``undelivered``)."""
+    (``handed_back``), or a reply to the customer could not be delivered after every retry (``undelivered``); past
+    a channel's 24-hour window a reply went out as the approved template (``template_sent``) or, with none, was not
+    sent — answer by phone or e-mail (``outside_window``)."""
 
     type: Literal["customer_channel"] = "customer_channel"
-    action: Literal["said", "replied", "handed_back", "undelivered"]
+    action: Literal["said", "replied", "handed_back", "undelivered", "template_sent", "outside_window"]
     speaker: Literal["customer", "bot", "salesperson", ""] = ""
     text: str = ""
 

@@ -192,9 +192,9 @@ class LiveSession:
         if self.customer_chat is not None:
             if action == "handed_back":
                 self.customer_chat.human_active = False
-            elif action != "undelivered":  # the line itself is already there, as sent
+            elif action not in ("undelivered", "outside_window"):  # undelivered: already there, as sent
                 self.customer_chat.lines.append(p.ChatLine.model_validate({"speaker": speaker, "text": text}))
-            if action == "replied":
+            if action in ("replied", "template_sent"):
                 self.customer_chat.human_active = True
         self._publish(p.CustomerChannel.model_validate({"action": action, "speaker": speaker, "text": text}))
 

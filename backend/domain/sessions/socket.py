@@ -21,7 +21,15 @@ from backend.domain.leads.feed import LeadFeed
 from backend.domain.protocol import cockpit as p
 from backend.domain.sessions.live import LiveSession, SessionHub
 from backend.domain.sockets import POLICY_VIOLATION, TRY_AGAIN_LATER, RateBucket, RatesByKey, SocketOutbox, frames
-from backend.errors import InvalidInput, NotAuthenticated, RateLimited, ServiceUnavailable, SuflerError, describe
+from backend.errors import (
+    InvalidInput,
+    NotAuthenticated,
+    OutsideWindow,
+    RateLimited,
+    ServiceUnavailable,
+    SuflerError,
+    describe,
+)
 from backend.services import ServicesDep
 from backend.tracing import tracer
 
@@ -203,8 +211,12 @@ class Connection:
             case p.CustomerReply(text=text):
                 live = self._session()
                 channel, chat = await self.leads.conversation_of(live.client.id)
-                await self.bots.reply_as_human(channel, chat, text)
-                live.chat_line("salesperson", text, action="replied")
+                try:
+                    as_template = await self.bots.reply_as_human(channel, chat, text)
+                except OutsideWindow:  # not sent: the line says so, where it was typed
+                    live.chat_line("salesperson", text, action="outside_window")
+                else:
+                    live.chat_line("salesperson", text, action="template_sent" if as_template else "replied")
             case p.HandBack():
                 live = self._session()
                 channel, chat = await self.leads.conversation_of(live.client.id)
