@@ -22,6 +22,7 @@ from backend.domain.clients import ClientController, SessionController
 from backend.domain.copilot.copilot import Copilot
 from backend.domain.health import health
 from backend.domain.health.metrics import metrics_endpoint
+from backend.domain.integrations.controllers import WebhookController, inbound_lead
 from backend.domain.pack.controllers import knowledge_module
 from backend.domain.review.controllers import ReviewController
 from backend.domain.review.editing import PackEditController
@@ -80,6 +81,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, copilot: 
             telegram_webhook,
             meta_verification,
             meta_webhook,
+            WebhookController,
+            inbound_lead,
             web_socket,
             widget_script,
             widget_demo,

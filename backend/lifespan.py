@@ -19,6 +19,7 @@ from backend.domain.bots.service import BotService, Channel
 from backend.domain.clients import ClientService
 from backend.domain.copilot.build import build_engine
 from backend.domain.copilot.copilot import Copilot
+from backend.domain.integrations.webhooks import Webhooks
 from backend.domain.leads.feed import LeadFeed
 from backend.domain.operations.call_log import CallLog
 from backend.domain.protocol import cockpit as p
@@ -45,7 +46,8 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
     copilot = copilot or built.copilot  # type: ignore[union-attr]
     cipher = settings.data_cipher()
     use_cipher(cipher)  # contacts typed into free text are sealed with the same keys
-    clients = ClientService(db, cipher)
+    webhooks = Webhooks(db, cipher)  # lead and client-file events for a CRM
+    clients = ClientService(db, cipher, webhooks)
     hub = SessionHub(copilot, SessionStore(db), clients, idle_seconds=settings.sessions.idle_seconds, database_url=url)
 
     def broadcast(event: p.Event) -> None:
@@ -64,6 +66,7 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
         clients.cipher,
         on_lead=leads.poke,
         on_chat=leads.relay_chat,
+        webhooks=webhooks,
     )
     call_log = CallLog(db)
     copilot.llm.recorders.append(call_log.add)
@@ -79,11 +82,14 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
         leads=leads,
         bots=bots,
         call_log=call_log,
+        webhooks=webhooks,
         pack_edit_lock=asyncio.Lock(),
         user_rates=RatesByKey(2 * settings.sessions.message_burst, 2 * settings.sessions.messages_per_second),
     )
+    await webhooks.sync_settings(settings.crm)
     hub.start()
     leads.start()
+    webhooks.start()
     await bots.start()
     call_log.start()
     services.open_sockets.start()
@@ -95,6 +101,7 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
         await hub.close()
         await bots.close()
         await leads.close()
+        await webhooks.close()
         copilot.llm.recorders.remove(call_log.add)  # a shared co-pilot (tests) outlives this app
         await call_log.close()
         await services.open_sockets.close()

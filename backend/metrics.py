@@ -39,11 +39,15 @@ __all__ = (
     "RULE_FILE_ERRORS",
     "SOCKETS_OPEN",
     "SOCKET_RESUMES",
+    "WEBHOOK_DELIVERIES",
+    "WEBHOOK_DELIVERY_SECONDS",
     "DegradedClock",
 )
 
 FAST = (0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.2, 0.5, 1.0)
 LLM = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
+# a webhook: a few ms when the receiver is up; minutes to a day through retries when it was down
+DELIVERY = (0.01, 0.05, 0.1, 0.25, 1.0, 10.0, 60.0, 600.0, 3600.0, 24 * 3600.0)
 HUMAN = (10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
 
 # ---- the fast path -----------------------------------------------------------------------------------------
@@ -91,6 +95,12 @@ LEAD_CLAIM_SECONDS = Histogram(
     "sufler_lead_claim_seconds", "From a lead's creation to its claim", ["channel"], buckets=HUMAN
 )
 LEADS_OPEN = Gauge("sufler_leads_open", "Leads nobody has taken yet (read from the database at scrape)")
+WEBHOOK_DELIVERIES = Counter(
+    "sufler_webhook_deliveries", "Webhook (CRM) delivery attempts, by event and outcome", ["event", "outcome"]
+)
+WEBHOOK_DELIVERY_SECONDS = Histogram(
+    "sufler_webhook_delivery_seconds", "From a CRM event's commit to its receiver's 2xx", buckets=DELIVERY
+)
 OUTBOX_BACKLOG = Gauge("sufler_outbox_backlog", "Outbox messages not yet delivered (database, at scrape)", ["topic"])
 
 # ---- resources ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the types only: the modules that build these import this on
     from backend.domain.bots.service import BotService
     from backend.domain.clients.services import ClientService
     from backend.domain.copilot.copilot import Copilot
+    from backend.domain.integrations.webhooks import Webhooks
     from backend.domain.leads.feed import LeadFeed
     from backend.domain.operations.call_log import CallLog
     from backend.domain.pack.pack import DomainPack
@@ -43,6 +44,7 @@ class Services:
     leads: LeadFeed
     bots: BotService
     call_log: CallLog  # every LLM call, written to the database for the Operations tab
+    webhooks: Webhooks  # lead and client-file events to CRMs
     pack_edit_lock: asyncio.Lock  # one pack edit at a time in this process
     user_rates: RatesByKey  # costly cockpit messages per user, over all their sockets in this process
 

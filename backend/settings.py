@@ -6,6 +6,7 @@ refuses to start when a secret has no real value, instead of silently using a de
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -34,6 +35,7 @@ __all__ = (
 )
 
 MIN_SECRET_LENGTH = 32
+WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9+/]{32,}={0,2}")  # Standard Webhooks: whsec_ and 24+ bytes, base64
 
 
 class SettingsError(ConfigurationError, ValueError):
@@ -318,6 +320,46 @@ class WidgetSettings(_Section):
         return self.allowed_origins == "*" or (origin is not None and origin in self.allowed_origins.split(","))
 
 
+class CrmSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_CRM_", extra="ignore", frozen=True)
+
+    webhook_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="A CRM's URL that gets every lead and client-file event (besides those an admin adds in the "
+        "app); unset: none from settings.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Its Standard Webhooks signing secret (whsec_ and base64); required with the URL."
+    )
+    webhook_events: str = Field(
+        default="*",
+        pattern=r"^(\*|[a-z_]+\.[a-z_]+(,[a-z_]+\.[a-z_]+)*)$",
+        description="Comma-separated events it gets (lead.created, lead.claimed, lead.replied, lead.closed, "
+        "client.created, client.updated, client.archived), * for all.",
+    )
+    webhook_personal_data: bool = Field(
+        default=False, description="Whether its bodies carry names, contacts and chat text (off: ids and status)."
+    )
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated API keys a CRM or a website form sends (Authorization: Bearer) to "
+        "POST /integrations/leads; unset: that endpoint is off.",
+    )
+
+    @model_validator(mode="after")
+    def _url_needs_secret(self) -> Self:
+        if (self.webhook_url is None) != (self.webhook_secret is None):
+            raise ValueError("SUFLER_CRM_WEBHOOK_URL and SUFLER_CRM_WEBHOOK_SECRET are set together")
+        if self.webhook_secret is not None and not WEBHOOK_SECRET.fullmatch(self.webhook_secret.get_secret_value()):
+            raise ValueError("SUFLER_CRM_WEBHOOK_SECRET must be whsec_ followed by base64 (24 bytes or more)")
+        return self
+
+    def keys(self) -> list[str]:
+        given = self.api_keys.get_secret_value() if self.api_keys is not None else ""
+        return [key.strip() for key in given.split(",") if key.strip()]
+
+
 class MetricsSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_METRICS_", extra="ignore", frozen=True)
 
@@ -371,6 +413,7 @@ class Settings(_Section):
     whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     messenger: MessengerSettings = Field(default_factory=MessengerSettings)
     instagram: InstagramSettings = Field(default_factory=InstagramSettings)
+    crm: CrmSettings = Field(default_factory=CrmSettings)
 
     @property
     def production(self) -> bool:

@@ -15,6 +15,7 @@ from tests.helpers import fresh_database
 
 EXPECTED_TABLES = {"users", "auth_tokens", "clients", "sessions", "interactions", "feedback", "leads", "audit_log"}
 EXPECTED_TABLES |= {"bot_updates", "bot_conversations", "outbox", "knowledge_proposals", "llm_calls"}
+EXPECTED_TABLES |= {"webhook_endpoints", "webhook_deliveries"}
 
 
 async def tables(url: str) -> set[str]:

@@ -84,7 +84,7 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
         database: DatabaseSettings | None = None,
         username: str | None = None,
         pack_dir: Path | None = None,
-        meta: dict[str, object] | None = None,
+        extra: dict[str, object] | None = None,
         **llm: object,
     ) -> AsyncIterator[Backend]:
         url = database_url or migrated_db_url
@@ -111,8 +111,8 @@ def start_backend(settings: Settings, built: BuiltEngine, migrated_db_url: str) 
                     "metrics": metrics,
                     "database": database,
                 }
-                # meta: {"whatsapp": WhatsAppSettings(...), "graph_api": ...}, the Meta channels' sections
-                sections.update(meta or {})
+                # extra: more settings sections by name ({"whatsapp": WhatsAppSettings(...), "crm": ...})
+                sections.update(extra or {})
                 app_settings = settings.model_copy(update={k: v for k, v in sections.items() if v is not None})
                 app = create_app(app_settings, database_url=url, copilot=copilot)
                 async with serving(app, port) as base:

@@ -66,7 +66,7 @@ async def graph() -> AsyncIterator[FakeGraphApi]:
 
 @pytest.fixture
 async def meta_backend(start_backend: StartBackend, graph: FakeGraphApi) -> AsyncIterator[Backend]:
-    async with start_backend(meta=meta_settings(graph)) as backend:
+    async with start_backend(extra=meta_settings(graph)) as backend:
         yield backend
 
 
@@ -322,7 +322,7 @@ async def test_outside_the_window_the_approved_template_goes_instead(
 ) -> None:
     number = new_number()
     meta = meta_settings(graph, template="follow_up:pl")
-    async with start_backend(meta=meta) as backend, backend.cockpit() as cockpit:
+    async with start_backend(extra=meta) as backend, backend.cockpit() as cockpit:
         await claimed_whatsapp_lead(backend, cockpit, number, time.time() - 25 * 3600)
         await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, wracam z ofertą."})
         await cockpit.next("customer_channel", action="template_sent")

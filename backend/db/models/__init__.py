@@ -11,6 +11,7 @@ from backend.db.models.llm_calls import LLMCall
 from backend.db.models.proposals import KnowledgeProposal
 from backend.db.models.sessions import ClientSession
 from backend.db.models.users import Role, User
+from backend.db.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = (
     "AuditEntry",
@@ -28,4 +29,6 @@ __all__ = (
     "OutboxMessage",
     "Role",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 )

@@ -14,7 +14,8 @@ from backend.services import services_of
 # Public: health checks, logging in, API docs, and the bot endpoints (the Telegram webhook carries its own secret).
 # Sockets under /ws/ authenticate in their handler, so that a refused socket is closed with code 1008.
 # /metrics checks its own token (backend/domain/health/metrics.py).
-PUBLIC_PATHS = ["^/health$", "^/metrics$", "^/auth/login$", "^/schema", "^/bots/", "^/ws/"]
+# /integrations/leads checks its own API key (a CRM or a web form has no login)
+PUBLIC_PATHS = ["^/health$", "^/metrics$", "^/auth/login$", "^/schema", "^/bots/", "^/ws/", "^/integrations/leads$"]
 
 
 def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:

@@ -32,6 +32,7 @@ from backend.db import Database
 from backend.db.models import BotConversation, BotUpdate, Lead, OutboxMessage
 from backend.domain.bots.dialog import BotReply, BotTurn, Dialog
 from backend.domain.engine.engine import guess_language
+from backend.domain.integrations.webhooks import Webhooks, lead_event
 from backend.domain.sessions.store import chat_line
 from backend.errors import ChannelError, InvalidInput, NotFound, OutsideWindow
 
@@ -85,8 +86,10 @@ class BotService:
         *,
         on_lead: Callable[[], None],
         on_chat: Callable[[str, str, list[dict[str, str]]], Coroutine[Any, Any, None]],
+        webhooks: Webhooks | None = None,
     ) -> None:
         self.db = db
+        self.webhooks = webhooks  # lead events for a CRM (None: nobody listens)
         self.cipher = cipher  # contacts are kept encrypted (collected data, leads) and masked in transcripts
         self.dialog = dialog
         self.channels = {channel.name: channel for channel in channels}
@@ -358,6 +361,8 @@ class BotService:
             metrics.LEADS_CREATED.labels(channel.name).inc()
         if handed_over:
             self.on_lead()
+            if self.webhooks is not None:
+                self.webhooks.poke()
         if relay:
             self._spawn(self.on_chat(channel.name, event.conversation, new_lines))
         if turn is not None:
@@ -424,7 +429,7 @@ class BotService:
     async def _hand_over(self, session: Any, convo: BotConversation, turn: BotTurn) -> None:
         """The lead and its outbox record in one transaction; a second hand-over updates the same lead."""
         data = {**convo.collected, "handover_reason": turn.handover}
-        lead_id = await session.scalar(
+        lead: Lead = await session.scalar(
             insert(Lead)
             .values(
                 channel=convo.channel,
@@ -436,11 +441,16 @@ class BotService:
                 index_elements=["channel", "external_conversation_id"],
                 set_={"transcript": convo.transcript, "data": data},
             )
-            .returning(Lead.id)
+            .returning(Lead)
         )
         if convo.lead_id is None:
-            convo.lead_id = lead_id
-            session.add(OutboxMessage(topic="lead", payload={"lead_id": lead_id, "channel": convo.channel}))
+            convo.lead_id = lead.id
+            session.add(OutboxMessage(topic="lead", payload={"lead_id": lead.id, "channel": convo.channel}))
+            await self._announce(session, "lead.created", lead)
+
+    async def _announce(self, session: Any, event_type: str, lead: Lead) -> None:
+        if self.webhooks is not None:
+            await self.webhooks.announce(session, event_type, *lead_event(lead, self.cipher))
 
     # ---- a salesperson in the conversation ------------------------------------------------------------------
 
@@ -481,9 +491,14 @@ class BotService:
                 line = {"from": "salesperson", "kind": "text", "text": text, "at": _now()}
                 convo.transcript = [*convo.transcript, line]
                 self._queue(session, channel, external_id, [BotReply(text, template=outside)], "salesperson")
+                lead = await session.get(Lead, convo.lead_id) if convo.lead_id is not None else None
+                if lead is not None:
+                    await self._announce(session, "lead.replied", lead)
         if refused:
             raise OutsideWindow()
         self._replies_due.set()
+        if self.webhooks is not None:
+            self.webhooks.poke()
         return outside
 
     async def start_conversation(self, channel: str, external_id: str) -> None:

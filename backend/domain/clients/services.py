@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
@@ -11,6 +12,7 @@ from backend.db import Database
 from backend.db.models import Client, ClientSession, Interaction, User
 from backend.domain.accounts.access import check_client, visible
 from backend.domain.clients.schemas import ClientIn, ClientOut, ClientPatch
+from backend.domain.integrations.webhooks import Webhooks, client_event
 from backend.errors import NotFound
 
 MAX_PAGE = 200
@@ -37,9 +39,19 @@ def _like(text: str) -> str:
 class ClientService:
     """Contact info is encrypted on the way in and decrypted on the way out (:class:`ClientOut`)."""
 
-    def __init__(self, db: Database, cipher: DataCipher) -> None:
+    def __init__(self, db: Database, cipher: DataCipher, webhooks: Webhooks | None = None) -> None:
         self.db = db
         self.cipher = cipher
+        self.webhooks = webhooks  # client-file events for a CRM (None: nobody listens)
+
+    async def announce(self, session: Any, event_type: str, client: Client) -> None:
+        """A client-file event for the CRM, in the caller's transaction (poke the sender after the commit)."""
+        if self.webhooks is not None:
+            await self.webhooks.announce(session, event_type, *client_event(client, self.cipher))
+
+    def poke(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.poke()
 
     def new(self, name: str, contact_info: str | None, owner_id: int, archetype: str | None = None) -> Client:
         client = Client(name=name, owner_id=owner_id, archived=False, archetype=archetype)
@@ -60,6 +72,8 @@ class ClientService:
             session.add(client)
             await session.flush()
             await session.refresh(client)
+            await self.announce(session, "client.created", client)
+        self.poke()
         return self.out(client)
 
     async def get(self, client_id: int, user: User) -> ClientOut:
@@ -97,6 +111,7 @@ class ClientService:
     async def update(self, client_id: int, patch: ClientPatch, user: User) -> ClientOut:
         async with self.db.transaction() as session:
             client = check_client(user, await session.get(Client, client_id, with_for_update=True), client_id)
+            was_archived = client.archived
             for field, value in patch.model_dump(exclude_unset=True).items():
                 if field == "name" and value is None:
                     continue  # a name cannot be removed
@@ -106,6 +121,9 @@ class ClientService:
                     setattr(client, field, value)
             await session.flush()
             await session.refresh(client)
+            archived = client.archived and not was_archived
+            await self.announce(session, "client.archived" if archived else "client.updated", client)
+        self.poke()
         return self.out(client)
 
     async def check_session(self, session_id: int, user: User) -> int:

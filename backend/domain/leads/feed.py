@@ -25,6 +25,7 @@ from backend.db.models import ClientSession, Lead, LeadStatus, OutboxMessage
 from backend.db.notifications import listen, notify
 from backend.domain.audit import add_entry
 from backend.domain.clients import ClientService
+from backend.domain.integrations.webhooks import lead_event
 from backend.domain.protocol import cockpit as p
 from backend.errors import Conflict, NotFound
 
@@ -203,7 +204,29 @@ class LeadFeed:
             metrics.LEAD_CLAIM_SECONDS.labels(lead.channel).observe(max(0.0, waited))
             message = json.dumps({"event": "lead_claimed", "lead_id": lead_id, "by": username})
             await notify(session, CHANNEL, message)
-            return seeded.id
+            await self.announce(session, "lead.claimed", lead, claimed_by=username)
+            await self.clients.announce(session, "client.created", client)
+        self.clients.poke()
+        return seeded.id
+
+    async def announce(self, session: Any, event_type: str, lead: Lead, **more: Any) -> None:
+        """A lead event for the CRM, in the caller's transaction (the sender is poked after the commit)."""
+        webhooks = self.clients.webhooks
+        if webhooks is not None:
+            await webhooks.announce(session, event_type, *lead_event(lead, self.clients.cipher, **more))
+
+    async def close_lead_of(self, client_id: int) -> None:
+        """The salesperson ended the conversation with a client who came as a lead: the lead is closed."""
+        async with self.db.transaction() as session:
+            lead = await session.scalar(
+                update(Lead)
+                .where(Lead.client_id == client_id, Lead.status == LeadStatus.CLAIMED)
+                .values(status=LeadStatus.CLOSED)
+                .returning(Lead)
+            )
+            if lead is not None:
+                await self.announce(session, "lead.closed", lead)
+        self.clients.poke()
 
 
 # What the bot's hand-over says, as key facts in the customer's language (the salesperson may correct them).

@@ -207,7 +207,9 @@ class Connection:
             case p.Feedback(suggestion_id=suggestion_id, rating=rating):
                 await self._session().feedback(suggestion_id, rating, self.user.id)
             case p.EndSession():
-                await self._session().end()
+                live = self._session()
+                await live.end()
+                await self.leads.close_lead_of(live.client.id)  # a client who came as a lead: it is closed
             case p.CustomerReply(text=text):
                 live = self._session()
                 channel, chat = await self.leads.conversation_of(live.client.id)
