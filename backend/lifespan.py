@@ -11,6 +11,7 @@ from backend.db.sealed import use_cipher
 from backend.domain.accounts.open_sockets import OpenSockets
 from backend.domain.accounts.services import AccountService
 from backend.domain.accounts.throttle import LoginThrottle
+from backend.domain.bots.answer_cache import answer_cache
 from backend.domain.bots.channels.meta import meta_channels
 from backend.domain.bots.channels.telegram import TelegramChannel
 from backend.domain.bots.channels.web import WebChannel
@@ -61,7 +62,7 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
     ]
     bots = BotService(
         db,
-        Dialog(copilot),
+        Dialog(copilot, answer_cache(settings)),
         [c for c in channels if c is not None],
         clients.cipher,
         on_lead=leads.poke,

@@ -17,6 +17,7 @@ import time
 from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = (
+    "BOT_ANSWER_CACHE",
     "BOT_ANSWER_SECONDS",
     "BOT_UPDATES",
     "DB_POOL_IN_USE",
@@ -88,6 +89,9 @@ BOT_UPDATES = Counter(
 )
 BOT_ANSWER_SECONDS = Histogram(
     "sufler_bot_answer_seconds", "A customer message to the bot's answer being queued", ["channel"], buckets=LLM
+)
+BOT_ANSWER_CACHE = Counter(
+    "sufler_bot_answer_cache", "Bot answers looked up in the FAQ cache: hit, miss, unavailable", ["outcome"]
 )
 LEADS_CREATED = Counter("sufler_leads_created", "Leads handed over by a bot", ["channel"])
 LEADS_CLAIMED = Counter("sufler_leads_claimed", "Leads taken by a salesperson", ["channel"])

@@ -228,6 +228,17 @@ class SessionSettings(_Section):
     )
 
 
+class BotSettings(_Section):
+    model_config = SettingsConfigDict(env_prefix="SUFLER_BOTS_", extra="ignore", frozen=True)
+
+    answer_cache_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="How long a bot's grounded LLM answer is reused for the same question (same knowledge, same "
+        "pack); 0: never. In this process, or in Redis with SUFLER_REDIS_URL.",
+    )
+
+
 class TelegramSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="SUFLER_TELEGRAM_", extra="ignore", frozen=True)
 
@@ -407,6 +418,13 @@ class Settings(_Section):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     cockpit: CockpitSettings = Field(default_factory=CockpitSettings)
     sessions: SessionSettings = Field(default_factory=SessionSettings)
+    redis_url: str | None = Field(
+        default=None,
+        pattern=r"^rediss?://",
+        description="Redis (redis://host:6379/0) for what backend processes share: the bots' answer cache; unset: "
+        "each process keeps its own.",
+    )
+    bots: BotSettings = Field(default_factory=BotSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
     graph_api: GraphApiSettings = Field(default_factory=GraphApiSettings)

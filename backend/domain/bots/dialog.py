@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 
 from backend.adapters.llm import LLMError
+from backend.domain.bots.answer_cache import AnswerCache, answer_key, pack_fingerprint
 from backend.domain.bots.facts import MORE, FactRef, ranked_facts, short
 from backend.domain.copilot.conversation import Conversation
 from backend.domain.copilot.copilot import Copilot
@@ -129,8 +130,10 @@ class BotTurn:
 
 
 class Dialog:
-    def __init__(self, copilot: Copilot) -> None:
+    def __init__(self, copilot: Copilot, cache: AnswerCache | None = None) -> None:
         self.copilot = copilot
+        self.cache = cache  # the same FAQ question answered again without the LLM (None: every time by the LLM)
+        self._fingerprint = pack_fingerprint(copilot.engine.pack)
 
     def greet(self, language: str) -> BotTurn:
         buttons = (
@@ -182,7 +185,9 @@ class Dialog:
         if MORE.search(text) and "more" in collected:
             turn = BotTurn([BotReply(self._next_fact(collected, language))], archetype=archetype)
             return turn
-        grounded = await self._grounded(conv, text, language, collected)
+        # A chat's first question is asked of the model with nothing else of the chat: the same prompt for everyone
+        # who asks it, so its answer may be reused (the FAQ cache); a later one carries the chat so far.
+        grounded = await self._grounded(conv, text, language, collected, reusable=len(customer_texts) == 1)
         if grounded is None:
             turn = self.handover(language, "cannot_help", bool(collected.get("contact")))
             turn.replies.insert(0, BotReply(say("dont_know", language)))
@@ -207,7 +212,7 @@ class Dialog:
         return turn
 
     async def _grounded(
-        self, conv: Conversation, text: str, language: str, collected: dict[str, Any]
+        self, conv: Conversation, text: str, language: str, collected: dict[str, Any], *, reusable: bool
     ) -> tuple[str, bool] | None:
         """The answer from the retrieved knowledge, and whether the model's own answer was refused.
 
@@ -220,6 +225,12 @@ class Dialog:
             return None
         pack = self.copilot.engine.pack
         refused = False
+        slugs = [k.slug for k in fast.knowledge[:MAX_KNOWLEDGE]]  # what the prompt carries
+        cache = self.cache if reusable else None
+        key = answer_key(self._fingerprint, language, text, slugs)
+        cached = await cache.get(key) if cache is not None else None
+        if cached is not None:  # checked against these facts when it was written; costs no LLM call
+            return cached, False
         within_budget = collected.get("llm_answers", 0) < LLM_ANSWERS_PER_CONVERSATION
         if self.copilot.llm.available() and within_budget:
             collected["llm_answers"] = collected.get("llm_answers", 0) + 1
@@ -227,17 +238,17 @@ class Dialog:
                 messages = self.copilot.prompts.messages("bot_answer", conv, question=text)
                 parts = [delta async for _, delta in self.copilot.llm.stream_text("bot_answer", messages)]
                 answer = "".join(parts).strip()
-                slugs = [k.slug for k in fast.knowledge[:MAX_KNOWLEDGE]]  # what the prompt carried
                 retrieved = "\n".join(knowledge_text(pack, slugs, lang) for lang in ("pl", "en"))
                 claims = unsupported_claims(answer, retrieved)
                 if answer and not claims:
+                    if cache is not None:
+                        await cache.put(key, answer)
                     return answer, False
                 if claims:
                     log.warning("bot_answer_refused_unsupported", claims=claims)
                     refused = True
             except LLMError as exc:
                 log.info("bot_llm_unavailable", reason=str(exc))
-        slugs = [k.slug for k in fast.knowledge[:MAX_KNOWLEDGE]]
         ranked = ranked_facts(self.copilot.engine, text, slugs, language)
         collected["more"] = [[r.slug, r.index] for r in ranked[1 : 1 + MORE_FACTS_KEPT]]
         return self._fact_answer(ranked[0], language, more=len(ranked) > 1), refused

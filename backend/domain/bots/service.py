@@ -215,6 +215,8 @@ class BotService:
                 await asyncio.wait_for(self.deliver_replies(), timeout=5)
         for channel in self.channels.values():
             await channel.close()
+        if self.dialog.cache is not None:
+            await self.dialog.cache.close()
 
     # ---- replies: the outbox ---------------------------------------------------------------------------------
 
