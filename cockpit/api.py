@@ -178,6 +178,25 @@ class TeamReview(_Http):
             _json_or_error(response)
         return response.text
 
+    async def webhooks(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = _json_or_error(await self._http.get("/integrations/webhooks/"))
+        return result
+
+    async def add_webhook(self, url: str, personal_data: bool) -> dict[str, Any]:
+        body = {"url": url, "personal_data": personal_data}
+        result: dict[str, Any] = _json_or_error(await self._http.post("/integrations/webhooks/", json=body))
+        return result
+
+    async def deliveries(self, endpoint_id: int) -> list[dict[str, Any]]:
+        path = f"/integrations/webhooks/{endpoint_id}/deliveries"
+        result: list[dict[str, Any]] = _json_or_error(await self._http.get(path, params={"limit": 30}))
+        return result
+
+    async def replay(self, delivery_id: int) -> dict[str, Any]:
+        path = f"/integrations/webhooks/deliveries/{delivery_id}/replay"
+        result: dict[str, Any] = _json_or_error(await self._http.post(path))
+        return result
+
     async def audit(self, limit: int = 100) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = _json_or_error(await self._http.get("/audit", params={"limit": limit}))
         return result

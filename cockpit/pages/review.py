@@ -384,6 +384,99 @@ def operations_tab() -> rx.Component:
     )
 
 
+def row_with_action(title: rx.Component, detail: rx.Component, action: rx.Component, name: str) -> rx.Component:
+    """A line of a list: what it is in bold, details under it in grey, its button on the right."""
+    return rx.hstack(
+        rx.vstack(title, detail, spacing="1", min_width="0"),
+        rx.spacer(),
+        action,
+        width="100%",
+        align="center",
+        class_name=name,
+    )
+
+
+def webhook_row(w: rx.Var) -> rx.Component:
+    return row_with_action(
+        rx.text(w["url"], weight="bold", word_break="break-all"),
+        rx.text(w["events"], " · ", w["personal"], " · ", w["active"], size="1", color_scheme="gray"),
+        rx.button(tr("webhook_show_log"), on_click=R.show_deliveries(w["id"]), variant="soft", min_height=TAP),
+        "webhook-endpoint",
+    )
+
+
+def delivery_row(d: rx.Var) -> rx.Component:
+    """One delivery: the event and its state, when, how many tries, what the receiver last answered; send again."""
+    tries = (tr("delivery_attempts"), ": ", d["attempts"], " ", d["answer"])
+    return row_with_action(
+        rx.text(d["event"], " — ", d["state"], weight="bold"),
+        rx.text(d["at"], " · ", *tries, size="1", color_scheme="gray", word_break="break-all"),
+        rx.button(tr("webhook_replay"), on_click=R.replay_delivery(d["id"]), variant="soft", min_height=TAP),
+        "webhook-delivery",
+    )
+
+
+def integrations_tab() -> rx.Component:
+    """CRM webhooks (admins): the receivers, a new one (its secret shown once), and a receiver's delivery log."""
+    return rx.vstack(
+        rx.text(tr("integrations_caption"), size="2", color_scheme="gray"),
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="url",
+                    type="url",
+                    required=True,
+                    placeholder="https://crm.example/webhooks/sufler",
+                    aria_label=tr("webhook_url"),
+                    size="3",
+                    width="100%",
+                ),
+                labelled_select(
+                    "webhook_personal_label",
+                    R.webhook_personal,
+                    R.set_webhook_personal,
+                    item("webhook_no_personal", "no"),
+                    item("webhook_personal", "yes"),
+                ),
+                rx.button(tr("webhook_add"), type="submit", size="3", min_height=TAP),
+                width="100%",
+                wrap="wrap",
+                align="end",
+            ),
+            on_submit=R.add_webhook,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        rx.cond(
+            R.webhook_secret != "",
+            rx.callout(
+                rx.text(tr("webhook_secret"), rx.code(R.webhook_secret, word_break="break-all")),
+                icon="key_round",
+                color_scheme="amber",
+                role="status",
+                width="100%",
+                size="1",
+                high_contrast=True,
+            ),
+        ),
+        empty_note(R.webhooks, "webhook_none"),
+        rx.foreach(R.webhooks, webhook_row),
+        rx.cond(
+            R.deliveries_of != "",
+            rx.vstack(
+                rx.heading(tr("webhook_log"), ": ", R.deliveries_url, size="3", as_="h3", word_break="break-all"),
+                banner(R.webhook_note, "green", "check"),
+                empty_note(R.deliveries, "webhook_log_empty"),
+                rx.foreach(R.deliveries, delivery_row),
+                width="100%",
+                spacing="2",
+            ),
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
 def audit_tab() -> rx.Component:
     return rx.table.root(
         rx.table.body(
@@ -415,6 +508,7 @@ def review_panel() -> rx.Component:
                     rx.tabs.trigger(tr("review_proposals"), value="proposals"),
                     rx.tabs.trigger(tr("review_pack"), value="pack"),
                     rx.tabs.trigger(tr("review_operations"), value="operations"),
+                    rx.cond(R.role == "admin", rx.tabs.trigger(tr("review_integrations"), value="integrations")),
                     rx.tabs.trigger(tr("review_audit"), value="audit"),
                     flex_wrap="wrap",  # on a phone the four tabs take two lines instead of scrolling out of sight
                 ),
@@ -423,6 +517,7 @@ def review_panel() -> rx.Component:
                 rx.tabs.content(proposals_tab(), value="proposals", padding_top="1em"),
                 rx.tabs.content(pack_tab(), value="pack", padding_top="1em"),
                 rx.tabs.content(operations_tab(), value="operations", padding_top="1em"),
+                rx.tabs.content(integrations_tab(), value="integrations", padding_top="1em"),
                 rx.tabs.content(audit_tab(), value="audit", padding_top="1em"),
                 value=R.review_tab,
                 on_change=R.show_tab,

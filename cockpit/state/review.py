@@ -44,6 +44,14 @@ class ReviewState(CockpitState):
 
     audit: list[dict[str, str]] = []
 
+    webhooks: list[dict[str, str]] = []  # CRM endpoints (admins): view_models.review.webhook_rows
+    webhook_secret: str = ""  # a new endpoint's secret, shown once
+    webhook_personal: str = "no"  # whether a new endpoint gets personal data: "yes" | "no"
+    webhook_note: str = ""
+    deliveries_of: str = ""  # the endpoint whose log is shown
+    deliveries_url: str = ""  # and its URL, in the log's heading
+    deliveries: list[dict[str, str]] = []
+
     operations_days: str = "14"
     operations: list[dict[str, str]] = []  # the total, then each day (view_models.review.operations_rows)
 
@@ -117,6 +125,8 @@ class ReviewState(CockpitState):
                 self.proposals = rm.proposal_rows(found, self.language)
         elif self.review_tab == "operations":
             await self._load_operations()
+        elif self.review_tab == "integrations":
+            await self._load_webhooks()
         elif self.review_tab == "audit":
             entries = await self._call("audit")
             if entries is not None:
@@ -134,6 +144,48 @@ class ReviewState(CockpitState):
         if days in rm.OPERATION_PERIODS:
             self.operations_days = days
             await self._load_operations()
+
+    # ---- integrations (admins) -------------------------------------------------------------------------
+
+    async def _load_webhooks(self) -> None:
+        endpoints = await self._call("webhooks")
+        if endpoints is None:
+            return
+        self.webhooks = rm.webhook_rows(endpoints, self.language)
+        shown = self.deliveries_of if any(w["id"] == self.deliveries_of for w in self.webhooks) else ""
+        await self._load_deliveries(shown or (self.webhooks[0]["id"] if self.webhooks else ""))
+
+    async def _load_deliveries(self, endpoint_id: str) -> None:
+        self.deliveries_of = endpoint_id
+        self.deliveries_url = next((w["url"] for w in self.webhooks if w["id"] == endpoint_id), "")
+        found = await self._call("deliveries", int(endpoint_id)) if endpoint_id else []
+        if found is not None:
+            self.deliveries = rm.delivery_rows(found, self.language)
+
+    @rx.event
+    async def show_deliveries(self, endpoint_id: str) -> None:
+        self.webhook_note = ""
+        await self._load_deliveries(endpoint_id)
+
+    @rx.event
+    async def add_webhook(self, form: dict[str, Any]) -> None:
+        added = await self._call("add_webhook", str(form.get("url", "")).strip(), self.webhook_personal == "yes")
+        if added is not None:
+            self.webhook_secret = added["secret"]
+            self.webhook_personal = "no"  # the form is reset for the next one
+            self.deliveries_of = str(added["id"])
+            await self._load_webhooks()
+
+    @rx.event
+    def set_webhook_personal(self, choice: str) -> None:
+        if choice in ("yes", "no"):
+            self.webhook_personal = choice
+
+    @rx.event
+    async def replay_delivery(self, delivery_id: str) -> None:
+        if await self._call("replay", int(delivery_id)) is not None:
+            self.webhook_note = t(self.language, "webhook_replayed")
+            await self._load_deliveries(self.deliveries_of)
 
     # ---- client files ----------------------------------------------------------------------------------
 

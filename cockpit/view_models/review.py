@@ -211,3 +211,40 @@ def audit_rows(entries: list[dict[str, Any]], language: str) -> list[dict[str, s
         }
         for e in entries
     ]
+
+
+def webhook_rows(endpoints: list[dict[str, Any]], language: str) -> list[dict[str, str]]:
+    """A CRM endpoint a line: where, which events, whether personal data goes, whether it is on."""
+    return [
+        {
+            "id": str(e["id"]),
+            "url": e["url"],
+            "events": t(language, "webhook_all_events")
+            if "*" in e["events"]
+            else ", ".join(t(language, f"event_{name}", default=name) for name in e["events"]),
+            "personal": t(language, "webhook_personal" if e["personal_data"] else "webhook_no_personal"),
+            "active": t(language, "webhook_on" if e["active"] else "webhook_off"),
+        }
+        for e in endpoints
+    ]
+
+
+def delivery_rows(deliveries: list[dict[str, Any]], language: str) -> list[dict[str, str]]:
+    """Newest first: when, which event, its state, tries, what the receiver last answered."""
+    rows = []
+    for d in deliveries:
+        # the receiver's HTTP status, or that it could not be reached (the error itself is in the API's log)
+        answered = f"HTTP {d['last_status']}" if d.get("last_status") else ""
+        if not answered and d.get("last_error"):
+            answered = t(language, "delivery_unreachable")
+        rows.append(
+            {
+                "id": str(d["id"]),
+                "at": f"{d['created_at'][:10]} {d['created_at'][11:19]}",
+                "event": t(language, f"event_{d['event_type']}", default=d["event_type"]),
+                "state": t(language, f"delivery_{d['state']}"),
+                "attempts": str(d["attempts"]),
+                "answer": answered if d["state"] != "delivered" or d["attempts"] > 1 else "",
+            }
+        )
+    return rows
