@@ -8,6 +8,12 @@ without one). Every update is stored in PostgreSQL before its acknowledgement, a
 - Telegram webhook → lead in the cockpit: POST "I want a salesperson" in a new chat → the `lead` event on an open
   /ws/cockpit (stored, handled, lead + outbox committed, NOTIFY, LISTEN, pushed);
 - the same two for the web widget: message → `ack`, and message → `lead` in the cockpit;
+- WhatsApp webhook acknowledgement: POST a signed Cloud API body (X-Hub-Signature-256 checked over the raw bytes,
+  its message stored) → 200, against a fake Graph API in this process;
+- CRM webhook delivery: a Telegram customer asks for a salesperson → the CRM receiver in this process holds the
+  signed `lead.created` (verified with the Standard Webhooks reference library);
+- the FAQ cache: a chat's first question answered by a model that takes 1 s (the fake model server, in a second
+  run of the product), then the same question in other chats — answered from the cache;
 - a salesperson's fast path (observation → `fast_result`) idle, then while anonymous widget customers flood the
   backend (a second run of the product with its default limits: several sockets on each of a few conversations,
   every socket sending as fast as it can, and a burst of new conversations from one address) — the flood is
@@ -33,10 +39,22 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from backend.domain.integrations.webhooks import new_secret
 from bench.product import running_product
 from bench.socket_bench import observe, open_socket, token_for, unique_observation, until
 from bench.stats import percentile
+from tests.fakes.graph_api import (
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    VERIFY_TOKEN,
+    FakeGraphApi,
+    signed,
+    whatsapp_body,
+    whatsapp_text,
+)
+from tests.fakes.model_server import FakeModelServer, Reply, running
 from tests.fakes.telegram import FakeTelegram, text_update
+from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.helpers import serving
 
 SECRET = "bench-webhook-secret"
@@ -45,7 +63,7 @@ QUESTIONS = ["Jaki jest zasięg zimą?", "Ile trwa ładowanie w domu?", ASK_HUMA
 
 
 def row(name: str, ms: list[float], target: str) -> str:
-    return f"{name:<48} {len(ms):>5} {percentile(ms, 50):>8.1f} {percentile(ms, 95):>8.1f} {max(ms):>8.1f}   {target}"
+    return f"{name:<56} {len(ms):>5} {percentile(ms, 50):>8.1f} {percentile(ms, 95):>8.1f} {max(ms):>8.1f}   {target}"
 
 
 async def lead_event(cockpit: ClientConnection, marker: str) -> None:
@@ -66,15 +84,66 @@ async def telegram_acks(http: httpx.AsyncClient, count: int) -> list[float]:
     return times
 
 
-async def telegram_to_cockpit(http: httpx.AsyncClient, cockpit: ClientConnection, count: int) -> list[float]:
-    times = []
+async def telegram_to_cockpit(
+    http: httpx.AsyncClient, cockpit: ClientConnection, crm: WebhookReceiver, count: int
+) -> tuple[list[float], list[float]]:
+    """(ask for a human → lead in the cockpit, → lead.created at the CRM) for new Telegram chats."""
+    to_cockpit, to_crm = [], []
     for n in range(count):
         marker = f"#tg{n}"
         started = time.perf_counter()
         await http.post("/bots/telegram/webhook", json=text_update(50_000 + n, 800_000 + n, f"{ASK_HUMAN} {marker}"))
         await lead_event(cockpit, marker)
+        to_cockpit.append((time.perf_counter() - started) * 1000)
+        while not any(marker in json.dumps(e["data"], ensure_ascii=False) for e in crm.of_type("lead.created")):  # noqa: ASYNC110
+            await asyncio.sleep(0.001)  # polling what the receiver recorded
+        to_crm.append((time.perf_counter() - started) * 1000)
+    return to_cockpit, to_crm
+
+
+async def whatsapp_acks(http: httpx.AsyncClient, count: int, first: int = 0) -> list[float]:
+    times = []
+    for n in range(first, first + count):
+        message = whatsapp_text(f"wamid.BENCH{n:08d}", f"4860{n // 3:07d}", f"{QUESTIONS[n % 3]} #{n}")
+        raw, headers = signed(whatsapp_body(message))
+        started = time.perf_counter()
+        response = await http.post("/bots/whatsapp/webhook", content=raw, headers=headers)
         times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.text
     return times
+
+
+async def faq_answers(count: int) -> tuple[list[float], list[float]]:
+    """(first asking → answer sent, the same question in other chats → answer sent), the model taking 1 s."""
+    fake_telegram, model = FakeTelegram(), FakeModelServer(default=Reply(first_token_delay=1.0))
+    async with serving(fake_telegram) as tg_url, running(model):
+        env = {
+            "SUFLER_LLM_HOST": model.url,
+            "SUFLER_TELEGRAM_BOT_TOKEN": fake_telegram.token,
+            "SUFLER_TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "SUFLER_TELEGRAM_API_BASE": tg_url,
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            async with running_product(tmp, **env) as product:
+                headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+                async with httpx.AsyncClient(base_url=product.base, headers=headers, timeout=30) as http:
+
+                    async def answered(n: int, question: str) -> float:
+                        chat = 600_000 + n
+                        started = time.perf_counter()
+                        await http.post("/bots/telegram/webhook", json=text_update(70_000 + n, chat, question))
+                        while not any(p["chat_id"] == chat for p in fake_telegram.sent()):  # noqa: ASYNC110
+                            await asyncio.sleep(0.001)  # polling what the fake Bot API recorded
+                        return (time.perf_counter() - started) * 1000
+
+                    questions = [
+                        "Jaki jest zasięg zimą?",
+                        "Ile trwa ładowanie w domu?",
+                        "Jak wygląda leasing na firmę?",
+                    ]
+                    first = [await answered(n, q) for n, q in enumerate(questions)]
+                    again = [await answered(100 + n, questions[n % 3]) for n in range(count)]
+    return first, again
 
 
 async def widget(base: str) -> ClientConnection:
@@ -102,10 +171,19 @@ async def widget_round(base: str, cockpit: ClientConnection, n: int) -> tuple[fl
 
 
 async def main(updates: int, leads: int, flood_seconds: float, flood_messages: int | None) -> None:
-    fake = FakeTelegram()
-    async with serving(fake) as tg_url:
+    fake, graph, crm = FakeTelegram(), FakeGraphApi(), WebhookReceiver(secret=new_secret())
+    async with serving(fake) as tg_url, serving(graph) as graph_url, serving(crm) as crm_url:
         fake.url = tg_url
         env = {
+            "SUFLER_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+            "SUFLER_WHATSAPP_APP_SECRET": APP_SECRET,
+            "SUFLER_WHATSAPP_ACCESS_TOKEN": "wa-token",
+            "SUFLER_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+            "SUFLER_GRAPH_API_BASE": graph_url,
+            "SUFLER_CRM_WEBHOOK_URL": crm_url + "/hooks",
+            "SUFLER_CRM_WEBHOOK_SECRET": crm.secret,
+            "SUFLER_CRM_WEBHOOK_EVENTS": "lead.created",
+            "SUFLER_CRM_WEBHOOK_PERSONAL_DATA": "true",  # the benchmark finds its lead by the words in it
             "SUFLER_LLM_HOST": "",
             "SUFLER_TELEGRAM_BOT_TOKEN": fake.token,
             "SUFLER_TELEGRAM_WEBHOOK_SECRET": SECRET,
@@ -129,15 +207,24 @@ async def main(updates: int, leads: int, flood_seconds: float, flood_messages: i
                 async with httpx.AsyncClient(base_url=product.base, headers=headers, timeout=30) as http:
                     await telegram_acks(http, 20)  # warm-up
                     acks = await telegram_acks(http, updates)
+                    await asyncio.sleep(2)  # the Telegram updates' handling done: WhatsApp's acks measured alone
+                    await whatsapp_acks(http, 20)  # warm-up
+                    whatsapp = await whatsapp_acks(http, updates, first=20)
                     await asyncio.sleep(2)  # let the background handling of those finish
-                    to_cockpit = await telegram_to_cockpit(http, cockpit, leads)
+                    to_cockpit, to_crm = await telegram_to_cockpit(http, cockpit, crm, leads)
                 web = [await widget_round(product.base, cockpit, n) for n in range(leads)]
                 await cockpit.close()
-    print(f"\n{'ms':<48} {'n':>5} {'p50':>8} {'p95':>8} {'max':>8}   target")
+    print(f"\n{'ms':<56} {'n':>5} {'p50':>8} {'p95':>8} {'max':>8}   target")
     print(row("Telegram webhook acknowledged (200)", acks, "p95 ≤ 100 ms"))
     print(row("Telegram webhook → lead in a connected cockpit", to_cockpit, "p95 ≤ 1000 ms"))
+    print(row("WhatsApp webhook acknowledged (200, signature checked)", whatsapp, "p95 ≤ 100 ms"))
+    print(row("Telegram webhook → lead.created at the CRM (signed)", to_crm, "p95 ≤ 1000 ms"))
     print(row("web widget message → ack", [a for a, _ in web], ""))
     print(row("web widget message → lead in a connected cockpit", [b for _, b in web], "p95 ≤ 1000 ms"))
+
+    first, again = await faq_answers(leads)
+    print(row("bot answer, the model asked (it takes 1 s)", first, ""))
+    print(row("bot answer, the same question from the FAQ cache", again, ""))
 
     idle, during, counts = await salesperson_under_flood(flood_seconds, flood_messages)
     ratio = percentile(during, 95) / percentile(idle, 95)
