@@ -70,6 +70,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "This client's observations must be stored first ({count} waiting) — a moment, reconnecting.",
     },
     "undelivered": {"pl": "⚠ Nie doręczono do klienta: ", "en": "⚠ Not delivered to the customer: "},
+    "window_closed": {
+        "pl": "Klient pisał ponad 24 godziny temu: ten kanał nie przekaże już zwykłej odpowiedzi (WhatsApp — najwyżej "
+        "zatwierdzony szablon). Zadzwoń lub napisz e-mail.",
+        "en": "The customer wrote more than 24 hours ago: this channel no longer takes a plain reply (WhatsApp — at "
+        "most the approved template). Call or e-mail them.",
+    },
     "template_sent": {
         "pl": "Minęły 24 godziny od wiadomości klienta: zamiast tego wysłano zatwierdzony szablon — gdy klient "
         "odpowie, możesz pisać dalej: ",

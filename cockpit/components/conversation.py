@@ -138,6 +138,12 @@ def customer_chat_panel() -> rx.Component:
                 width="100%",
             ),
             rx.text(rx.cond(S.human_active, tr("you_answer"), tr("bot_answers")), size="1", color_scheme="gray"),
+            rx.cond(
+                S.customer_window == "closed",
+                rx.callout(
+                    tr("window_closed"), icon="phone", color_scheme="amber", role="status", size="1", high_contrast=True
+                ),
+            ),
             send_form(S.reply_to_customer, name="reply", placeholder=tr("reply_customer"), aria_label="reply"),
             rx.cond(
                 S.human_active,

@@ -67,6 +67,7 @@ class CockpitState(rx.State):
     customer_channel: str = ""
     customer_chat: list[dict[str, str]] = []
     human_active: bool = False
+    customer_window: str = "open"
     key_facts: list[str] = []
     earlier: list[dict[str, str]] = []
 

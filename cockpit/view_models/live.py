@@ -49,6 +49,7 @@ class Screen:
     customer_channel: str = ""  # "telegram" | "web"; "": not from a bot
     customer_chat: list[dict[str, str]] = field(default_factory=list)
     human_active: bool = False
+    customer_window: str = "open"  # "closed": 24 h since the customer last wrote (Meta's channels): call or e-mail
     # the client's memory: this visit's key facts (the salesperson can correct them) and the earlier visits
     key_facts: list[str] = field(default_factory=list)
     earlier: list[dict[str, str]] = field(default_factory=list)  # {"when", "archetype", "indicators", ...}
@@ -209,12 +210,16 @@ def _fold(screen: Screen, event: dict[str, Any]) -> None:
         if event["action"] == "handed_back":
             screen.human_active = False
         elif event["action"] in ("undelivered", "template_sent", "outside_window"):
+            if event["action"] == "outside_window":
+                screen.customer_window = "closed"
             said = t(lang, event["action"]) + event["text"]
             screen.customer_chat.append(chat_line(event["speaker"], said, lang))
             screen.human_active = screen.human_active or event["action"] == "template_sent"
         else:
             screen.customer_chat.append(chat_line(event["speaker"], event["text"], lang))
             screen.human_active = screen.human_active or event["action"] == "replied"
+            if event["speaker"] == "customer":  # they wrote: the window is open again
+                screen.customer_window = "open"
     elif kind == "memory":
         screen.key_facts = list(event["key_facts"])
     elif kind == "strategy":
@@ -239,6 +244,7 @@ def _session(screen: Screen, event: dict[str, Any]) -> None:
     screen.customer_channel = chat.get("channel", "")
     screen.customer_chat = [chat_line(line["speaker"], line["text"], screen.language) for line in chat.get("lines", [])]
     screen.human_active = bool(chat.get("human_active"))
+    screen.customer_window = chat.get("window", "open")
     screen.session_id = event["session_id"]
     screen.client_name = event["client"]["name"]
     screen.key_facts = list(event.get("key_facts", []))

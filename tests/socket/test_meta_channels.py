@@ -284,7 +284,7 @@ async def test_take_over_reply_and_hand_back_inside_the_window(meta_backend: Bac
     number = new_number()
     async with meta_backend.cockpit() as cockpit:
         session = await claimed_whatsapp_lead(meta_backend, cockpit, number, time.time())
-        assert session["customer_chat"]["channel"] == "whatsapp"
+        assert session["customer_chat"]["channel"] == "whatsapp" and session["customer_chat"]["window"] == "open"
         await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, tu Anna z salonu."})
         await cockpit.next("customer_channel", action="replied", speaker="salesperson")
         await until(lambda: "Dzień dobry, tu Anna z salonu." in graph.texts(number))
@@ -305,7 +305,8 @@ async def test_outside_the_window_without_a_template_nothing_is_sent_and_the_lea
 ) -> None:
     number = new_number()
     async with meta_backend.cockpit() as cockpit:
-        await claimed_whatsapp_lead(meta_backend, cockpit, number, time.time() - 25 * 3600)
+        session = await claimed_whatsapp_lead(meta_backend, cockpit, number, time.time() - 25 * 3600)
+        assert session["customer_chat"]["window"] == "closed"  # the cockpit says so before anything is typed
         sent_before = len(graph.to(number))
         await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, wracam z ofertą."})
         line = await cockpit.next("customer_channel", action="outside_window")

@@ -282,3 +282,22 @@ def test_an_explanation_reads_base_plus_points_equals_value() -> None:
     clamped = {"value": 100, "base": 20, "because": [{"rule": "r", "points": 95, "reason": "Podpisuje dziś"}]}
     assert explained(clamped, "en")[-1] == "= 100 (kept within 0-100)"
     assert explained({"value": 20, "because": []}, "en") == ["Base value — no rule applied yet"]
+
+
+def test_past_the_24_hour_window_the_chat_says_call_and_a_new_message_opens_it() -> None:
+    screen = Screen()
+    chat = {"channel": "whatsapp", "human_active": False, "lines": [], "window": "closed"}
+    session = {"type": "session", "session_id": 3, "client": {"name": "Ola"}, "history": [], "latest": None}
+    apply(screen, {**session, "customer_chat": chat})
+    assert screen.customer_window == "closed"
+    apply(screen, {"type": "customer_channel", "action": "said", "speaker": "customer", "text": "Jestem"})
+    assert screen.customer_window == "open"
+    refused = {"type": "customer_channel", "action": "outside_window", "speaker": "salesperson", "text": "Oferta"}
+    apply(screen, refused)
+    assert screen.customer_window == "closed"
+    assert screen.customer_chat[-1]["text"].startswith("⚠ Nie wysłano") and screen.customer_chat[-1]["text"].endswith(
+        "Oferta"
+    )
+    template = {"type": "customer_channel", "action": "template_sent", "speaker": "salesperson", "text": "Oferta"}
+    apply(screen, template)
+    assert screen.human_active and "zatwierdzony szablon" in screen.customer_chat[-1]["text"]

@@ -31,6 +31,7 @@ from backend.crypto import DataCipher
 from backend.db import Database
 from backend.db.models import BotConversation, BotUpdate, Lead, OutboxMessage
 from backend.domain.bots.dialog import BotReply, BotTurn, Dialog
+from backend.domain.bots.window import window_closed
 from backend.domain.engine.engine import guess_language
 from backend.domain.integrations.webhooks import Webhooks, lead_event
 from backend.domain.sessions.store import chat_line
@@ -473,13 +474,11 @@ class BotService:
         Past a windowed channel's window the text cannot be sent: its approved template goes instead (True is
         returned), or, with none, :class:`OutsideWindow` is raised, nothing is queued and the lead is marked to be
         answered by phone or e-mail."""
-        # A windowed channel (Meta's: 24 hours after the customer's last message) has window_seconds and template.
-        window = getattr(self.channel(channel), "window_seconds", None)  # InvalidInput: not configured
-        template = getattr(self.channel(channel), "template", None)
+        # Past Meta's 24-hour window (backend/domain/bots/window.py) only the channel's template may go.
+        template = getattr(self.channel(channel), "template", None)  # InvalidInput: the channel is not configured
         async with self.db.transaction() as session:
             convo = await self._conversation(session, channel, external_id)
-            last = convo.collected.get("customer_at")
-            outside = window is not None and (last is None or time.time() - float(last) > window)
+            outside = window_closed(channel, convo.collected.get("customer_at"))
             refused = outside and template is None
             if refused:
                 reply_by = func.jsonb_build_object("reply_by", "phone_or_email")

@@ -363,6 +363,9 @@ class CustomerChat(_Part):
     channel: str
     human_active: bool
     lines: list[ChatLine]
+    # WhatsApp, Messenger, Instagram: "closed" when more than 24 hours have passed since the customer last wrote —
+    # a reply here is not sent as typed (at most WhatsApp's approved template goes); answer by phone or e-mail
+    window: Literal["open", "closed"] = "open"
 
 
 class UserCard(_Part):

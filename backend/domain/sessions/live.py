@@ -194,6 +194,10 @@ class LiveSession:
                 self.customer_chat.human_active = False
             elif action not in ("undelivered", "outside_window"):  # undelivered: already there, as sent
                 self.customer_chat.lines.append(p.ChatLine.model_validate({"speaker": speaker, "text": text}))
+            if action == "outside_window":
+                self.customer_chat.window = "closed"
+            elif action == "said" and speaker == "customer":
+                self.customer_chat.window = "open"
             if action in ("replied", "template_sent"):
                 self.customer_chat.human_active = True
         self._publish(p.CustomerChannel.model_validate({"action": action, "speaker": speaker, "text": text}))

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from backend.db import Database
 from backend.db.models import BotConversation, Client, ClientSession, Feedback, Interaction, Lead
+from backend.domain.bots.window import window_closed
 from backend.domain.protocol import cockpit as p
 from backend.errors import NotFound
 
@@ -137,7 +138,9 @@ class SessionStore:
     async def _customer_chat(session: Any, client_id: int) -> p.CustomerChat | None:
         found = (
             await session.execute(
-                select(Lead.channel, BotConversation.transcript, BotConversation.human_active)
+                select(
+                    Lead.channel, BotConversation.transcript, BotConversation.human_active, BotConversation.collected
+                )
                 .join(
                     BotConversation,
                     (BotConversation.channel == Lead.channel)
@@ -148,11 +151,14 @@ class SessionStore:
         ).first()
         if found is None:
             return None
-        channel, transcript, human_active = found
+        channel, transcript, human_active, collected = found
         lines = [
-            p.ChatLine(speaker=t["from"], text=t["text"]) for t in transcript if t.get("kind") in ("text", "contact")
+            p.ChatLine(speaker=t["from"], text=t["text"])
+            for t in transcript
+            if t.get("kind") in ("text", "contact", "location")
         ]
-        return p.CustomerChat(channel=channel, human_active=human_active, lines=lines[-CHAT_LINES:])
+        window = "closed" if window_closed(channel, collected.get("customer_at")) else "open"
+        return p.CustomerChat(channel=channel, human_active=human_active, lines=lines[-CHAT_LINES:], window=window)
 
     @staticmethod
     async def _observations_digest(session: Any, session_id: int) -> str:

@@ -30,7 +30,6 @@ from backend.services import ServicesDep
 from backend.settings import GraphApiSettings, Settings, _MetaChannelSettings
 
 __all__ = (
-    "MESSAGING_WINDOW_SECONDS",
     "InstagramChannel",
     "MessengerChannel",
     "MetaChannel",
@@ -40,7 +39,6 @@ __all__ = (
     "meta_webhook",
 )
 
-MESSAGING_WINDOW_SECONDS = 24 * 3600  # Meta's customer-service window after the customer's last message
 BUTTON_TITLE = 20  # characters Meta shows of a reply button's / quick reply's title
 SHARE_PHONE = "share_phone"  # the WhatsApp button that shares the number the customer writes from
 MEDIA = frozenset({"image", "audio", "video", "document", "sticker", "voice", "file"})
@@ -51,8 +49,7 @@ class MetaChannel:
 
     name: str
     object_type: ClassVar[str]  # the webhook body's "object"
-    window_seconds: ClassVar[float] = MESSAGING_WINDOW_SECONDS
-    template: str | None = None  # name:language of an approved template (WhatsApp only)
+    template: str | None = None  # name:language of an approved template for outside the window (WhatsApp only)
 
     def __init__(self, settings: _MetaChannelSettings, client: GraphApiClient) -> None:
         assert settings.verify_token and settings.app_secret  # configured() was checked by meta_channels()
