@@ -166,6 +166,11 @@ async def test_a_crm_creates_a_lead_with_its_api_key(crm_backend: Backend) -> No
         assert again.status_code == 200 and again.json() == {"lead_id": shown["id"], "created": False}
         spoof = await http.post("/integrations/leads", json={**lead, "source": "telegram"}, headers=key)
         assert spoof.status_code == 422
+        await cockpit.send({"v": 1, "type": "claim_lead", "lead_id": shown["id"]})
+        session = await cockpit.next("session")
+        assert session["client"]["name"] == "Ewa Nowak" and session["customer_chat"] is None
+        assert "Źródło: Crm, zgłoszenie przez API (CRM lub formularz)" in session["key_facts"]
+        assert not any("botem" in fact for fact in session["key_facts"])  # it was no bot chat
     async with crm_backend.db.sessions() as db:
         row = await db.get(Lead, shown["id"])
     assert row is not None and "601 222 333" not in json.dumps(row.data)  # encrypted at rest

@@ -127,20 +127,23 @@ class BotService:
     async def receive_many(self, channel: str, events: list[tuple[str, dict[str, Any]]]) -> int:
         """Store a batch of events (one webhook body) in one transaction and schedule the new ones; returns how
         many were new (Meta redelivers a body whose 200 it did not see)."""
-        if not events:
+        unique = dict(events)  # a body naming one message twice: stored and handled once
+        if not unique:
             return 0
         async with self.db.transaction() as session:
             stored = set(
                 await session.scalars(
                     insert(BotUpdate)
-                    .values([{"channel": channel, "event_id": event_id, "payload": p} for event_id, p in events])
+                    .values(
+                        [{"channel": channel, "event_id": event_id, "payload": p} for event_id, p in unique.items()]
+                    )
                     .on_conflict_do_nothing()
                     .returning(BotUpdate.event_id)
                 )
             )
         metrics.BOT_UPDATES.labels(channel, "stored").inc(len(stored))
         metrics.BOT_UPDATES.labels(channel, "duplicate").inc(len(events) - len(stored))
-        for event_id, payload in dict(events).items():  # a body naming one message twice: handled once
+        for event_id, payload in unique.items():
             if event_id in stored:
                 self.schedule(channel, event_id, payload)
         return len(stored)

@@ -191,7 +191,7 @@ class LeadFeed:
             await session.flush()
             lead.client_id = client.id
             facts = lead_facts(lead.channel, data)
-            said = "Chat with the bot" if data.get("language") == "en" else "Czat z botem"
+            said = _SUMMARY["en" if data.get("language") == "en" else "pl"]["api" if data.get("external_id") else "bot"]
             transcript = " / ".join(f"{t['from']}: {t['text']}" for t in lead.transcript if t.get("kind") == "text")
             seeded = ClientSession(
                 client_id=client.id, user_id=user_id, key_facts=facts, summary=f"{said}: {transcript}"[:2000]
@@ -229,10 +229,17 @@ class LeadFeed:
         self.clients.poke()
 
 
+# The seeded session's summary: where the words came from (a bot chat, or a CRM / web form through the API).
+_SUMMARY = {
+    "pl": {"bot": "Czat z botem", "api": "Zgłoszenie przez API"},
+    "en": {"bot": "Chat with the bot", "api": "Sent in through the API"},
+}
+
 # What the bot's hand-over says, as key facts in the customer's language (the salesperson may correct them).
 _LEAD_FACTS = {
     "pl": {
         "source": "Źródło: {channel}, rozmowa z botem",
+        "source_api": "Źródło: {channel}, zgłoszenie przez API (CRM lub formularz)",
         "source_web": "Źródło: widżet na stronie, rozmowa z botem",
         "contact": "Kontakt: podany (w karcie klienta)",
         "asked_for_human": "Powód przekazania: prosi o rozmowę z doradcą",
@@ -244,6 +251,7 @@ _LEAD_FACTS = {
     },
     "en": {
         "source": "Source: {channel}, chat with the bot",
+        "source_api": "Source: {channel}, sent in through the API (a CRM or a form)",
         "source_web": "Source: the website widget, chat with the bot",
         "contact": "Contact: shared (in the client file)",
         "asked_for_human": "Handed over because: asks for a salesperson",
@@ -260,7 +268,8 @@ def lead_facts(channel: str, data: dict[str, Any]) -> list[str]:
     """The key facts a claimed lead starts with: where it came from, why, and that there is a contact (not the
     contact itself: it is in the client file, encrypted). In the customer's language."""
     words = _LEAD_FACTS["en" if data.get("language") == "en" else "pl"]
-    facts = [words.get(f"source_{channel}", words["source"]).format(channel=channel.capitalize())]
+    source = words["source_api"] if data.get("external_id") else words.get(f"source_{channel}", words["source"])
+    facts = [source.format(channel=channel.capitalize())]
     if data.get("contact"):
         facts.append(words["contact"])
     if data.get("handover_reason") in words:
