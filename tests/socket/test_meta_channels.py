@@ -153,6 +153,7 @@ async def test_a_batched_body_is_answered_once_per_message_and_statuses_are_igno
         statuses=[whatsapp_status("wamid.OUT1", first), whatsapp_status("wamid.OUT2", second, "read")],
     )
     body["entry"].append(whatsapp_body(whatsapp_text(three, first, "A ładowanie w domu?"))["entry"][0])
+    body["entry"].append(whatsapp_body(whatsapp_text(one, first, "Jaki jest zasięg zimą?"))["entry"][0])  # twice in one
     for _ in range(3):  # Meta redelivers a body whose 200 it did not see
         response = await post(meta_backend, "whatsapp", body)
         assert response.status_code == 200
