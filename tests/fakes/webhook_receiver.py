@@ -18,6 +18,7 @@ Scope = dict[str, Any]
 class WebhookReceiver:
     secret: str = ""
     down: bool = False
+    retry_after: int | None = None  # while down: the Retry-After header of the 503
     attempts: list[str] = field(default_factory=list)  # webhook-id of every POST that reached us
     events: list[dict[str, Any]] = field(default_factory=list)  # verified, each once: {id, type, data, at}
     redeliveries: list[str] = field(default_factory=list)  # ids that came again after we had them
@@ -35,7 +36,9 @@ class WebhookReceiver:
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         self.attempts.append(headers.get("webhook-id", ""))
         if self.down:
-            await json_response(send, 503, {"error": "down for maintenance"})
+            extra = [(b"retry-after", str(self.retry_after).encode())] if self.retry_after is not None else []
+            await send({"type": "http.response.start", "status": 503, "headers": extra})
+            await send({"type": "http.response.body", "body": b"down for maintenance"})
             return
         try:
             payload = Webhook(self.secret).verify(body, headers)

@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from backend.db.models import Lead, Role, WebhookDelivery
+from backend.db.models import Lead, Role, WebhookDelivery, WebhookEndpoint
 from backend.domain.accounts.services import AccountService
 from backend.domain.integrations.webhooks import new_secret
 from backend.settings import CrmSettings, Settings, TelegramSettings
@@ -193,3 +193,59 @@ async def test_an_endpoint_from_settings(start_backend: StartBackend, receiver: 
         await cockpit.open_new_client("Ola Zielińska")
         await until(lambda: len(receiver.events) == 1)
     assert receiver.events[0]["type"] == "client.created" and "name" not in receiver.events[0]["data"]
+    async with start_backend() as backend:  # the settings no longer name it: it is gone (nothing piles up for it)
+        async with backend.db.sessions() as db:
+            assert await db.scalar(select(WebhookEndpoint).where(WebhookEndpoint.from_settings)) is None
+
+
+async def test_retry_after_is_honoured_and_a_given_up_delivery_is_replayed(
+    crm_backend: Backend, settings: Settings, receiver: WebhookReceiver
+) -> None:
+    endpoint = await add_endpoint(crm_backend, settings, receiver, events=["client.created"])
+    admin = {"Authorization": f"Bearer {endpoint['admin']}"}
+    receiver.down, receiver.retry_after = True, 3
+    async with crm_backend.http() as http:
+        assert (await http.post("/clients/", json={"name": "Ola"})).status_code == 201
+    await until(lambda: len(receiver.attempts) == 1)
+    await asyncio.sleep(2.0)  # the schedule says 1 s; the receiver asked for 3
+    assert len(receiver.attempts) == 1
+    await until(lambda: len(receiver.attempts) == 2, within=5)
+
+    async with crm_backend.db.transaction() as db:  # the day of retries is over: the last one is due now
+        row = await db.scalar(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint["id"]))
+        assert row is not None
+        row.attempts, row.next_attempt_at = 10, None
+    crm_backend.services.webhooks.poke()
+    async with httpx.AsyncClient(base_url=crm_backend.url, headers=admin) as http:
+        deliveries = f"/integrations/webhooks/{endpoint['id']}/deliveries"
+        async with asyncio.timeout(10):
+            while not (failed := (await http.get(deliveries, params={"failed": "true"})).json()):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        assert failed[0]["state"] == "failed" and failed[0]["last_status"] == 503
+        receiver.down = False
+        assert (await http.post(f"/integrations/webhooks/deliveries/{failed[0]['id']}/replay")).status_code == 200
+        await until(lambda: len(receiver.events) == 1)
+        log = (await http.get(f"/integrations/webhooks/{endpoint['id']}/deliveries")).json()
+        assert log[0]["state"] == "delivered" and receiver.events[0]["id"] == failed[0]["event_id"]
+
+
+async def test_a_paused_endpoint_keeps_its_events_and_a_removed_one_gets_none(
+    crm_backend: Backend, settings: Settings, receiver: WebhookReceiver
+) -> None:
+    endpoint = await add_endpoint(crm_backend, settings, receiver, events=["client.created", "client.archived"])
+    admin = {"Authorization": f"Bearer {endpoint['admin']}"}
+    async with httpx.AsyncClient(base_url=crm_backend.url, headers=admin) as http, crm_backend.http() as sales:
+        paused = await http.patch(f"/integrations/webhooks/{endpoint['id']}", json={"active": False})
+        assert paused.status_code == 200 and paused.json()["active"] is False
+        assert paused.json()["secret"] is None  # shown once, when it was made
+        client = (await sales.post("/clients/", json={"name": "Ola"})).json()
+        await asyncio.sleep(2.5)
+        assert receiver.attempts == []  # paused: nothing is sent, nothing is lost
+        await http.patch(f"/integrations/webhooks/{endpoint['id']}", json={"active": True})
+        await until(lambda: [e["type"] for e in receiver.events] == ["client.created"])
+        assert (await http.delete(f"/integrations/webhooks/{endpoint['id']}")).status_code == 204
+        await sales.post(f"/clients/{client['id']}/archive")
+        await asyncio.sleep(2.5)
+        assert len(receiver.events) == 1
+        audit = (await http.get("/audit", params={"limit": 20})).json()
+        assert {"webhook_added", "webhook_changed", "webhook_removed"} <= {e["action"] for e in audit}

@@ -122,7 +122,7 @@ class WebhookController(Controller):
             add_entry(session, request.user.id, "webhook_added", data.url, personal_data=data.personal_data)
         return endpoint_out(row, secret)
 
-    @patch("/{endpoint_id:int}", summary="Change an endpoint (URL, events, personal data, active)")
+    @patch("/{endpoint_id:int}", summary="Change an endpoint; active=false pauses it (its events wait)")
     async def change(
         self,
         endpoint_id: FromPath[int],

@@ -108,10 +108,11 @@ class Webhooks:
     # ---- writing events (in the caller's transaction) ----------------------------------------------------
 
     async def announce(self, session: Any, event_type: str, data: dict[str, Any], personal: dict[str, Any]) -> None:
-        """One delivery per active endpoint subscribed to ``event_type``; ``personal`` (names, contacts, chat
+        """One delivery per endpoint subscribed to ``event_type``; ``personal`` (names, contacts, chat
         text) is added only for endpoints that take personal data. Call :meth:`poke` after the commit."""
         assert event_type in EVENTS, event_type
-        endpoints = (await session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active))).all()
+        # Paused endpoints too: their events wait, in order, until the admin turns them on again.
+        endpoints = (await session.scalars(select(WebhookEndpoint))).all()
         now = datetime.now(UTC).isoformat()
         event_id = "evt_" + secrets.token_hex(12)  # one id for the event: the same at every endpoint, every retry
         for endpoint in endpoints:
@@ -139,8 +140,8 @@ class Webhooks:
         async with self.db.transaction() as session:
             row = await session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.from_settings))
             if crm.webhook_url is None or crm.webhook_secret is None:
-                if row is not None:
-                    row.active = False
+                if row is not None:  # no longer configured: gone, with its log (a paused one would collect events)
+                    await session.delete(row)
                 return
             row = row or WebhookEndpoint(from_settings=True)
             row.url = crm.webhook_url
@@ -265,7 +266,7 @@ class Webhooks:
             return None
         if delivery.attempts > len(RETRY_DELAYS):
             delivery.failed_at = now
-            log.warning("webhook_given_up", endpoint=endpoint.id, event=delivery.event_type, reason=error)
+            log.warning("webhook_given_up", endpoint=endpoint.id, event_type=delivery.event_type, reason=error)
             return None
         delay = max(retry_after or 0.0, RETRY_DELAYS[delivery.attempts - 1])
         delivery.next_attempt_at = now + timedelta(seconds=delay)
