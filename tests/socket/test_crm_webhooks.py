@@ -193,9 +193,9 @@ async def test_an_endpoint_from_settings(start_backend: StartBackend, receiver: 
         await cockpit.open_new_client("Ola Zielińska")
         await until(lambda: len(receiver.events) == 1)
     assert receiver.events[0]["type"] == "client.created" and "name" not in receiver.events[0]["data"]
-    async with start_backend() as backend:  # the settings no longer name it: it is gone (nothing piles up for it)
-        async with backend.db.sessions() as db:
-            assert await db.scalar(select(WebhookEndpoint).where(WebhookEndpoint.from_settings)) is None
+    # the settings no longer name it: it is gone (nothing piles up for it)
+    async with start_backend() as backend, backend.db.sessions() as db:
+        assert await db.scalar(select(WebhookEndpoint).where(WebhookEndpoint.from_settings)) is None
 
 
 async def test_retry_after_is_honoured_and_a_given_up_delivery_is_replayed(
