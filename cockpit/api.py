@@ -182,8 +182,8 @@ class TeamReview(_Http):
         result: list[dict[str, Any]] = _json_or_error(await self._http.get("/integrations/webhooks/"))
         return result
 
-    async def add_webhook(self, url: str, personal_data: bool) -> dict[str, Any]:
-        body = {"url": url, "personal_data": personal_data}
+    async def add_webhook(self, url: str, events: list[str], personal_data: bool) -> dict[str, Any]:
+        body = {"url": url, "events": events, "personal_data": personal_data}
         result: dict[str, Any] = _json_or_error(await self._http.post("/integrations/webhooks/", json=body))
         return result
 

@@ -432,6 +432,14 @@ def integrations_tab() -> rx.Component:
                     width="100%",
                 ),
                 labelled_select(
+                    "webhook_events_label",
+                    R.webhook_events,
+                    R.set_webhook_events,
+                    item("webhook_all_events", "all"),
+                    item("webhook_lead_events", "leads"),
+                    item("webhook_client_events", "clients"),
+                ),
+                labelled_select(
                     "webhook_personal_label",
                     R.webhook_personal,
                     R.set_webhook_personal,

@@ -47,6 +47,7 @@ class ReviewState(CockpitState):
     webhooks: list[dict[str, str]] = []  # CRM endpoints (admins): view_models.review.webhook_rows
     webhook_secret: str = ""  # a new endpoint's secret, shown once
     webhook_personal: str = "no"  # whether a new endpoint gets personal data: "yes" | "no"
+    webhook_events: str = "all"  # which events a new endpoint gets: a key of rm.EVENT_CHOICES
     webhook_note: str = ""
     deliveries_of: str = ""  # the endpoint whose log is shown
     deliveries_url: str = ""  # and its URL, in the log's heading
@@ -169,10 +170,12 @@ class ReviewState(CockpitState):
 
     @rx.event
     async def add_webhook(self, form: dict[str, Any]) -> None:
-        added = await self._call("add_webhook", str(form.get("url", "")).strip(), self.webhook_personal == "yes")
+        events = rm.EVENT_CHOICES[self.webhook_events]
+        url = str(form.get("url", "")).strip()
+        added = await self._call("add_webhook", url, events, self.webhook_personal == "yes")
         if added is not None:
             self.webhook_secret = added["secret"]
-            self.webhook_personal = "no"  # the form is reset for the next one
+            self.webhook_personal, self.webhook_events = "no", "all"  # the form is reset for the next one
             self.deliveries_of = str(added["id"])
             await self._load_webhooks()
 
@@ -180,6 +183,11 @@ class ReviewState(CockpitState):
     def set_webhook_personal(self, choice: str) -> None:
         if choice in ("yes", "no"):
             self.webhook_personal = choice
+
+    @rx.event
+    def set_webhook_events(self, choice: str) -> None:
+        if choice in rm.EVENT_CHOICES:
+            self.webhook_events = choice
 
     @rx.event
     async def replay_delivery(self, delivery_id: str) -> None:

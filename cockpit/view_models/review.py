@@ -213,6 +213,14 @@ def audit_rows(entries: list[dict[str, Any]], language: str) -> list[dict[str, s
     ]
 
 
+# What an admin picks for a new CRM receiver in the cockpit (the API takes any list of events).
+EVENT_CHOICES = {
+    "all": ["*"],
+    "leads": ["lead.created", "lead.claimed", "lead.replied", "lead.closed"],
+    "clients": ["client.created", "client.updated", "client.archived"],
+}
+
+
 def webhook_rows(endpoints: list[dict[str, Any]], language: str) -> list[dict[str, str]]:
     """A CRM endpoint a line: where, which events, whether personal data goes, whether it is on."""
     return [

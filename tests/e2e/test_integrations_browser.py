@@ -47,6 +47,8 @@ async def test_an_admin_connects_a_crm_and_replays_a_delivery(
                 tab = page.get_by_role("tab", name="Integracje")
                 await tab.click()
                 await page.get_by_label("Adres CRM (URL)").fill(receiver.url)
+                await page.get_by_role("combobox", name="Events").click()
+                await page.get_by_role("option", name="tylko kartoteki klientów").click()
                 await page.get_by_role("combobox", name="Personal data (name, contact, chat text)").click()
                 await page.get_by_role("option", name="z danymi osobowymi").click()
                 await page.get_by_role("button", name="Dodaj odbiorcę").click()
@@ -55,6 +57,7 @@ async def test_an_admin_connects_a_crm_and_replays_a_delivery(
                 receiver.secret = (await secret.inner_text()).strip()
                 endpoint = page.locator(".webhook-endpoint").filter(has_text=receiver.url)  # the DB holds earlier ones
                 await expect(endpoint).to_contain_text("z danymi osobowymi")
+                await expect(endpoint).to_contain_text("klient: nowa kartoteka, klient: zmiana, klient: w archiwum")
 
                 async with backend.http() as http:  # a salesperson makes a client file: client.created
                     made = await http.post(
