@@ -47,6 +47,7 @@ class Services:
     webhooks: Webhooks  # lead and client-file events to CRMs
     pack_edit_lock: asyncio.Lock  # one pack edit at a time in this process
     user_rates: RatesByKey  # costly cockpit messages per user, over all their sockets in this process
+    inbound_lead_rates: RatesByKey  # leads created per API key (POST /integrations/leads) in this process
 
     @property
     def pack(self) -> DomainPack:

@@ -57,5 +57,7 @@ async def small_targets(page: Page) -> list[str]:
 
 async def check_accessible(page: Page, screen: str) -> None:
     """Fails with every problem found on this screen, named, so that one run shows them all."""
+    # A dialog or tab still fading in has its colours part-way (axe then reads a contrast the user never sees).
+    await page.wait_for_function("document.getAnimations().every((a) => a.playState !== 'running')", timeout=5_000)
     problems = [*await axe_violations(page), *(f"target under 44x44: {t}" for t in await small_targets(page))]
     assert not problems, f"{screen} ({page.viewport_size}):\n  " + "\n  ".join(problems)

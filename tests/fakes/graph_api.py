@@ -125,10 +125,10 @@ def messaging_body(kind: str, *items: dict[str, Any]) -> dict[str, Any]:
     return {"object": kind, "entry": [{"id": "1234567890", "time": int(time.time() * 1000), "messaging": list(items)}]}
 
 
-def messaging_text(mid: str, sender: str, text: str, **message: Any) -> dict[str, Any]:
+def messaging_text(mid: str, sender: str, text: str, at: float | None = None, **message: Any) -> dict[str, Any]:
     return {
         "sender": {"id": sender},
         "recipient": {"id": "1234567890"},
-        "timestamp": int(time.time() * 1000),
+        "timestamp": int((at if at is not None else time.time()) * 1000),
         "message": {"mid": mid, "text": text, **message},
     }

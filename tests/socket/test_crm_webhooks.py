@@ -249,3 +249,30 @@ async def test_a_paused_endpoint_keeps_its_events_and_a_removed_one_gets_none(
         assert len(receiver.events) == 1
         audit = (await http.get("/audit", params={"limit": 20})).json()
         assert {"webhook_added", "webhook_changed", "webhook_removed"} <= {e["action"] for e in audit}
+
+
+async def test_a_rotated_secret_signs_from_then_on(
+    crm_backend: Backend, settings: Settings, receiver: WebhookReceiver
+) -> None:
+    endpoint = await add_endpoint(crm_backend, settings, receiver, events=["client.created"])
+    admin = {"Authorization": f"Bearer {endpoint['admin']}"}
+    async with httpx.AsyncClient(base_url=crm_backend.url, headers=admin) as http, crm_backend.http() as sales:
+        rotated = (await http.patch(f"/integrations/webhooks/{endpoint['id']}", json={"rotate_secret": True})).json()
+        assert rotated["secret"].startswith("whsec_") and rotated["secret"] != endpoint["secret"]
+        await sales.post("/clients/", json={"name": "Ola"})
+        await until(lambda: receiver.refused == 1)  # the receiver still holds the old secret: refused
+        receiver.secret = rotated["secret"]
+        await until(lambda: len(receiver.events) == 1, within=20)  # retried, signed with the new one
+
+
+async def test_one_api_key_creates_a_bounded_number_of_leads_at_once(crm_backend: Backend) -> None:
+    key = {"Authorization": f"Bearer {API_KEY}"}
+    async with httpx.AsyncClient(base_url=crm_backend.url, timeout=10, headers=key) as http:
+        statuses = [
+            (await http.post("/integrations/leads", json={"external_id": f"burst-{uuid.uuid4().hex[:10]}"})).status_code
+            for _ in range(110)
+        ]
+    assert statuses.count(201) >= 100 and statuses[-1] == 429  # beyond the burst: refused, nothing stored
+    async with crm_backend.db.sessions() as db:
+        stored = (await db.scalars(select(Lead.id).where(Lead.external_conversation_id.like("burst-%")))).all()
+    assert len(stored) == statuses.count(201)

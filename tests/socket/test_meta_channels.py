@@ -110,18 +110,31 @@ async def test_an_unconfigured_channel_is_404(backend: Backend) -> None:
         assert (await http.get("/bots/whatsapp/webhook", params=query)).status_code == 404
 
 
-async def test_a_missing_or_wrong_signature_stores_nothing(meta_backend: Backend, graph: FakeGraphApi) -> None:
+def a_message(channel: str, message_id: str, sender: str, text: str, at: float | None = None) -> dict[str, Any]:
+    """A body with one customer message, as the channel's webhook gets it."""
+    if channel == "whatsapp":
+        return whatsapp_body(whatsapp_text(message_id, sender, text, at=at))
+    return messaging_body(
+        "page" if channel == "messenger" else "instagram", messaging_text(message_id, sender, text, at)
+    )
+
+
+@pytest.mark.parametrize("channel", ["whatsapp", "messenger", "instagram"])
+async def test_a_missing_or_wrong_signature_stores_nothing(
+    meta_backend: Backend, graph: FakeGraphApi, channel: str
+) -> None:
     number, message_id = new_number(), new_id()
-    raw, headers = signed(whatsapp_body(whatsapp_text(message_id, number, "Dzień dobry")))
+    body = a_message(channel, message_id, number, "Dzień dobry")
+    raw, headers = signed(body)
+    url = f"/bots/{channel}/webhook"
     async with httpx.AsyncClient(base_url=meta_backend.url, timeout=10) as http:
-        missing = await http.post("/bots/whatsapp/webhook", content=raw, headers={"Content-Type": "application/json"})
+        missing = await http.post(url, content=raw, headers={"Content-Type": "application/json"})
         assert missing.status_code == 401
-        forged = await post(meta_backend, "whatsapp", whatsapp_body(whatsapp_text(message_id, number, "x")), "guess")
-        assert forged.status_code == 403
+        assert (await post(meta_backend, channel, body, "guess")).status_code == 403  # another app's secret
         tampered = raw.replace(b"Dzie", b"Hej ")  # the signature of other bytes
-        assert (await http.post("/bots/whatsapp/webhook", content=tampered, headers=headers)).status_code == 403
+        assert (await http.post(url, content=tampered, headers=headers)).status_code == 403
     await asyncio.sleep(0.2)
-    assert await stored_events(meta_backend, "whatsapp", message_id) == 0
+    assert await stored_events(meta_backend, channel, message_id) == 0
     assert graph.to(number) == []
 
 
@@ -270,12 +283,13 @@ async def test_a_refused_send_is_retried_and_a_permanent_refusal_is_given_up(
 # ---- the 24-hour window and take-over ---------------------------------------------------------------------
 
 
-async def claimed_whatsapp_lead(backend: Backend, cockpit: Any, number: str, at: float) -> dict[str, Any]:
-    """A WhatsApp customer (who last wrote at ``at``) asks for a salesperson; ``cockpit`` takes the lead."""
-    message = whatsapp_text(new_id(), number, "Poproszę kontakt z doradcą", at=at)
-    await post(backend, "whatsapp", whatsapp_body(message))
+async def claimed_lead(
+    backend: Backend, cockpit: Any, number: str, at: float, channel: str = "whatsapp"
+) -> dict[str, Any]:
+    """A customer (who last wrote at ``at``) asks for a salesperson; ``cockpit`` takes the lead."""
+    await post(backend, channel, a_message(channel, new_id(), number, "Poproszę kontakt z doradcą", at))
     lead = await cockpit.next("lead", wait=10)
-    assert lead["lead"]["channel"] == "whatsapp"
+    assert lead["lead"]["channel"] == channel
     await cockpit.send({"v": 1, "type": "claim_lead", "lead_id": lead["lead"]["id"]})
     session: dict[str, Any] = await cockpit.next("session")
     return session
@@ -284,7 +298,7 @@ async def claimed_whatsapp_lead(backend: Backend, cockpit: Any, number: str, at:
 async def test_take_over_reply_and_hand_back_inside_the_window(meta_backend: Backend, graph: FakeGraphApi) -> None:
     number = new_number()
     async with meta_backend.cockpit() as cockpit:
-        session = await claimed_whatsapp_lead(meta_backend, cockpit, number, time.time())
+        session = await claimed_lead(meta_backend, cockpit, number, time.time())
         assert session["customer_chat"]["channel"] == "whatsapp" and session["customer_chat"]["window"] == "open"
         await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, tu Anna z salonu."})
         await cockpit.next("customer_channel", action="replied", speaker="salesperson")
@@ -306,7 +320,7 @@ async def test_outside_the_window_without_a_template_nothing_is_sent_and_the_lea
 ) -> None:
     number = new_number()
     async with meta_backend.cockpit() as cockpit:
-        session = await claimed_whatsapp_lead(meta_backend, cockpit, number, time.time() - 25 * 3600)
+        session = await claimed_lead(meta_backend, cockpit, number, time.time() - 25 * 3600)
         assert session["customer_chat"]["window"] == "closed"  # the cockpit says so before anything is typed
         sent_before = len(graph.to(number))
         await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, wracam z ofertą."})
@@ -325,7 +339,7 @@ async def test_outside_the_window_the_approved_template_goes_instead(
     number = new_number()
     meta = meta_settings(graph, template="follow_up:pl")
     async with start_backend(extra=meta) as backend, backend.cockpit() as cockpit:
-        await claimed_whatsapp_lead(backend, cockpit, number, time.time() - 25 * 3600)
+        await claimed_lead(backend, cockpit, number, time.time() - 25 * 3600)
         await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, wracam z ofertą."})
         await cockpit.next("customer_channel", action="template_sent")
         await until(lambda: "[template follow_up]" in graph.texts(number))
@@ -417,3 +431,29 @@ async def test_instagram_asks_for_a_typed_number_and_a_postback_is_a_button(
     async with meta_backend.db.sessions() as db:
         lead = await db.scalar(select(Lead).where(Lead.channel == "instagram", Lead.external_conversation_id == user))
     assert lead is not None and meta_backend.services.clients.cipher.decrypt(lead.data["contact"]) == "600 700 900"
+
+
+@pytest.mark.parametrize("channel", ["messenger", "instagram"])
+async def test_messenger_and_instagram_take_over_and_keep_the_window(
+    meta_backend: Backend, graph: FakeGraphApi, channel: str
+) -> None:
+    user, late = new_number(), new_number()
+    async with meta_backend.cockpit() as cockpit:
+        session = await claimed_lead(meta_backend, cockpit, user, time.time(), channel)
+        assert session["customer_chat"]["window"] == "open"
+        await cockpit.send({"v": 1, "type": "customer_reply", "text": "Dzień dobry, tu Anna."})
+        await cockpit.next("customer_channel", action="replied")
+        await until(lambda: "Dzień dobry, tu Anna." in graph.texts(user))
+        before = len(graph.to(user))
+        await post(meta_backend, channel, a_message(channel, new_id("m_"), user, "A zasięg?"))
+        assert (await cockpit.next("customer_channel", action="said"))["text"] == "A zasięg?"
+        await asyncio.sleep(0.3)
+        assert len(graph.to(user)) == before  # taken over: the bot is silent
+
+        session = await claimed_lead(meta_backend, cockpit, late, time.time() - 25 * 3600, channel)
+        assert session["customer_chat"]["window"] == "closed"
+        sent = len(graph.to(late))
+        await cockpit.send({"v": 1, "type": "customer_reply", "text": "Wracam z ofertą."})
+        await cockpit.next("customer_channel", action="outside_window")  # no template on these channels
+        await asyncio.sleep(0.3)
+        assert len(graph.to(late)) == sent

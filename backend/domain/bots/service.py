@@ -269,6 +269,9 @@ class BotService:
             OutboxMessage.topic == REPLY,
             OutboxMessage.delivered_at.is_(None),
             OutboxMessage.failed_at.is_(None),
+            # A channel this process does not have is left to one that does (as unprocessed events are), not given
+            # up: during a rolling change of settings one process may have WhatsApp while another has not yet.
+            OutboxMessage.payload["channel"].astext.in_(list(self.channels)),
         )
         now = datetime.now(UTC)
         async with self.db.transaction() as session:

@@ -19,12 +19,14 @@ from backend.db.models import User as UserRow
 from backend.domain.accounts.access import ADMIN_ONLY
 from backend.domain.audit import add_entry
 from backend.domain.integrations.webhooks import EVENTS, Webhooks, lead_event, new_secret
-from backend.errors import InvalidInput, NotAuthenticated, NotFound
+from backend.errors import InvalidInput, NotAuthenticated, NotFound, RateLimited
 from backend.services import ServicesDep
 
-__all__ = ("WebhookController", "inbound_lead")
+__all__ = ("INBOUND_BURST", "INBOUND_PER_SECOND", "WebhookController", "inbound_lead")
 
 URL = r"^https?://[^\s]{1,1990}$"
+# Leads one API key may create: a CRM's import of a backlog at once, then a few a second (the rest: 429, resend).
+INBOUND_BURST, INBOUND_PER_SECOND = 100, 5.0
 
 
 class EndpointIn(BaseModel):
@@ -41,6 +43,7 @@ class EndpointChange(BaseModel):
     events: list[str] | None = Field(default=None, max_length=len(EVENTS))
     personal_data: bool | None = None
     active: bool | None = None
+    rotate_secret: bool = Field(default=False, description="A new signing secret (shown once, in this answer).")
 
 
 class EndpointOut(BaseModel):
@@ -130,16 +133,19 @@ class WebhookController(Controller):
         request: Request[UserRow, str, Any],
         services: ServicesDep,
     ) -> EndpointOut:
+        secret = new_secret() if data.rotate_secret else None
         async with services.db.transaction() as session:
             row = await self._endpoint(session, endpoint_id)
-            changes = data.model_dump(exclude_none=True)
+            changes = data.model_dump(exclude_none=True, exclude={"rotate_secret"})
             if "events" in changes:
                 services.webhooks.check_events(changes["events"])
             for name, value in changes.items():
                 setattr(row, name, value)
-            add_entry(session, request.user.id, "webhook_changed", row.url, **changes)
+            if secret is not None:  # deliveries from now on are signed with it, waiting ones included
+                row.secret = services.webhooks.cipher.encrypt(secret) or ""
+            add_entry(session, request.user.id, "webhook_changed", row.url, rotated=secret is not None, **changes)
         services.webhooks.poke()  # reactivated: what waited is sent
-        return endpoint_out(row)
+        return endpoint_out(row, secret)
 
     @delete("/{endpoint_id:int}", status_code=HTTP_204_NO_CONTENT, summary="Remove an endpoint and its log")
     async def remove(
@@ -214,8 +220,11 @@ async def inbound_lead(
     keys = services.settings.crm.keys()
     if not keys:
         raise NotFound("Inbound leads are off (SUFLER_CRM_API_KEYS is not set).")
-    if scheme.lower() != "bearer" or not any(hmac.compare_digest(given.encode(), k.encode()) for k in keys):
+    key = next((k for k in keys if hmac.compare_digest(given.encode(), k.encode())), None)
+    if scheme.lower() != "bearer" or key is None:
         raise NotAuthenticated("A valid API key is needed (Authorization: Bearer …).")
+    if not services.inbound_lead_rates.take(key):
+        raise RateLimited(f"More than {INBOUND_BURST} leads at once with this key; wait a second and send the rest.")
     cipher = services.clients.cipher
     collected: dict[str, Any] = {
         "name": data.name,
