@@ -20,7 +20,6 @@ from backend.domain.bots.service import BotService, Channel
 from backend.domain.clients import ClientService
 from backend.domain.copilot.build import build_engine
 from backend.domain.copilot.copilot import Copilot
-from backend.domain.integrations.controllers import INBOUND_BURST, INBOUND_PER_SECOND
 from backend.domain.integrations.webhooks import Webhooks
 from backend.domain.leads.feed import LeadFeed
 from backend.domain.operations.call_log import CallLog
@@ -87,7 +86,8 @@ async def running_services(settings: Settings, url: str, copilot: Copilot | None
         webhooks=webhooks,
         pack_edit_lock=asyncio.Lock(),
         user_rates=RatesByKey(2 * settings.sessions.message_burst, 2 * settings.sessions.messages_per_second),
-        inbound_lead_rates=RatesByKey(INBOUND_BURST, INBOUND_PER_SECOND),
+        # a CRM's backlog at once, then a few a second per API key (the rest: 429, resend)
+        inbound_lead_rates=RatesByKey(settings.crm.leads_burst, settings.crm.leads_per_second),
     )
     await webhooks.sync_settings(settings.crm)
     hub.start()

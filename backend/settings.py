@@ -358,6 +358,11 @@ class CrmSettings(_Section):
         "POST /integrations/leads; unset: that endpoint is off.",
     )
 
+    leads_burst: int = Field(
+        default=100, ge=1, description="Leads one API key may create at once (a CRM's backlog), then the rate below."
+    )
+    leads_per_second: float = Field(default=5.0, gt=0, description="The steady rate of leads per API key.")
+
     @model_validator(mode="after")
     def _url_needs_secret(self) -> Self:
         if (self.webhook_url is None) != (self.webhook_secret is None):

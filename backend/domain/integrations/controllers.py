@@ -22,11 +22,9 @@ from backend.domain.integrations.webhooks import EVENTS, Webhooks, lead_event, n
 from backend.errors import InvalidInput, NotAuthenticated, NotFound, RateLimited
 from backend.services import ServicesDep
 
-__all__ = ("INBOUND_BURST", "INBOUND_PER_SECOND", "WebhookController", "inbound_lead")
+__all__ = ("WebhookController", "inbound_lead")
 
 URL = r"^https?://[^\s]{1,1990}$"
-# Leads one API key may create: a CRM's import of a backlog at once, then a few a second (the rest: 429, resend).
-INBOUND_BURST, INBOUND_PER_SECOND = 100, 5.0
 
 
 class EndpointIn(BaseModel):
@@ -224,7 +222,8 @@ async def inbound_lead(
     if scheme.lower() != "bearer" or key is None:
         raise NotAuthenticated("A valid API key is needed (Authorization: Bearer …).")
     if not services.inbound_lead_rates.take(key):
-        raise RateLimited(f"More than {INBOUND_BURST} leads at once with this key; wait a second and send the rest.")
+        burst = services.settings.crm.leads_burst
+        raise RateLimited(f"More than {burst} leads at once with this key; wait a second and send the rest.")
     cipher = services.clients.cipher
     collected: dict[str, Any] = {
         "name": data.name,
