@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -44,7 +45,7 @@ SHARE_PHONE = "share_phone"  # the WhatsApp button that shares the number the cu
 MEDIA = frozenset({"image", "audio", "video", "document", "sticker", "voice", "file"})
 
 
-class MetaChannel:
+class MetaChannel(ABC):
     """What the three share; a subclass says how its messages look and how a reply is sent."""
 
     name: str
@@ -76,13 +77,15 @@ class MetaChannel:
             raise InvalidInput(f"This webhook takes object {self.object_type!r} bodies.")
         return [(_event_id(event_id), payload) for event_id, payload in self._messages(body)]
 
+    @abstractmethod
     def _messages(self, body: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-        raise NotImplementedError
+        """(message id, what is stored of it) for every customer message in the body."""
 
     # ---- the Channel protocol ------------------------------------------------------------------------------
 
+    @abstractmethod
     def read(self, payload: dict[str, Any]) -> CustomerEvent:
-        raise NotImplementedError
+        """What the customer did, from a stored message."""
 
     async def send(self, conversation: str, replies: list[BotReply], sender: str = "bot") -> None:
         try:
@@ -93,8 +96,9 @@ class MetaChannel:
                 raise OutsideWindow(str(exc)) from exc
             raise
 
+    @abstractmethod
     async def _send(self, conversation: str, reply: BotReply) -> None:
-        raise NotImplementedError
+        """One reply, in the channel's Graph API shape."""
 
     async def typing(self, conversation: str) -> None:
         return None  # WhatsApp has no typing indicator without a message id; see the subclasses
